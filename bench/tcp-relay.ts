@@ -1,0 +1,175 @@
+/**
+ * TCP relay cost: switchyard against HAProxy (Debian), interleaved in the same run, same config.
+ * Each round opens CONNS short connections (connect, 64-byte request, 64-byte echo, close) through
+ * the proxy with CONCURRENCY in flight, and a throughput phase that streams STREAM_MB through one
+ * connection. Reported per target: connections/s, proxy CPU µs per connection (utime+stime of
+ * every thread, from /proc/PID/stat deltas), stream MB/s and CPU ms per 100 MB; median of ROUNDS.
+ *
+ *   node bench/tcp-relay.ts [--quick]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 1 : 3;
+const CONNS = quick ? 2000 : 10000;
+const CONCURRENCY = 50;
+const STREAM_MB = quick ? 200 : 1000;
+const ROOT = new URL('../', import.meta.url).pathname;
+const CLK_TCK = 100;
+
+interface Target {
+  readonly name: string;
+  start(cfgPath: string): ChildProcess;
+}
+
+const targets: Target[] = [
+  { name: 'switchyard --threads 1', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '1'], { stdio: 'ignore' }) },
+  { name: 'switchyard --threads 2', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '2'], { stdio: 'ignore' }) },
+  { name: 'haproxy nbthread 1', start: (f) => spawn('haproxy', ['-db', '-f', f], { stdio: 'ignore' }) },
+];
+
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, all threads
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+async function waitListening(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function oneConnection(port: number, payload: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(port, '127.0.0.1');
+    let got = 0;
+    c.on('connect', () => c.end(payload));
+    c.on('data', (d) => (got += d.length));
+    c.on('close', () => (got === payload.length ? resolve() : reject(new Error(`got ${got} bytes`))));
+    c.on('error', reject);
+  });
+}
+
+async function connPhase(port: number): Promise<number> {
+  const payload = Buffer.alloc(64, 0x62);
+  let next = 0;
+  const worker = async () => {
+    while (next < CONNS) {
+      next++;
+      await oneConnection(port, payload);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return performance.now() - t0;
+}
+
+function streamPhase(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const total = STREAM_MB * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 0x63);
+    const c = net.connect(port, '127.0.0.1');
+    let sent = 0;
+    let got = 0;
+    const t0 = performance.now();
+    const pump = () => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!c.write(chunk)) return void c.once('drain', pump);
+      }
+      c.end();
+    };
+    c.on('connect', pump);
+    c.on('data', (d) => (got += d.length));
+    c.on('close', () => (got === total ? resolve(performance.now() - t0) : reject(new Error(`stream got ${got}`))));
+    c.on('error', reject);
+  });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function main(): Promise<void> {
+  const origin = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.on('data', (d) => s.write(d));
+    s.on('end', () => s.end());
+    s.on('error', () => s.destroy());
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
+  const originPort = (origin.address() as net.AddressInfo).port;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-bench-'));
+  const results = new Map<string, { cps: number[]; us: number[]; mbps: number[]; msPer100: number[] }>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of targets) {
+      const port = await freePort();
+      const cfg = path.join(dir, 'bench.cfg');
+      fs.writeFileSync(
+        cfg,
+        `global\n    maxconn 20000\n    nbthread 1\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nlisten relay\n    bind 127.0.0.1:${port}\n    no log\n    server o1 127.0.0.1:${originPort}\n`,
+      );
+      const child = t.start(cfg);
+      try {
+        await waitListening(port);
+        const pid = child.pid as number;
+        const c0 = cpuTicks(pid);
+        const ms = await connPhase(port);
+        const c1 = cpuTicks(pid);
+        const sms = await streamPhase(port);
+        const c2 = cpuTicks(pid);
+        const r = results.get(t.name) ?? { cps: [], us: [], mbps: [], msPer100: [] };
+        r.cps.push((CONNS / ms) * 1000);
+        r.us.push((((c1 - c0) / CLK_TCK) * 1e6) / CONNS);
+        r.mbps.push(STREAM_MB / (sms / 1000));
+        r.msPer100.push((((c2 - c1) / CLK_TCK) * 1000 * 100) / STREAM_MB);
+        results.set(t.name, r);
+        process.stderr.write(`round ${round + 1}/${ROUNDS} ${t.name}: ${Math.round((CONNS / ms) * 1000)} conn/s\n`);
+      } finally {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
+  }
+  origin.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  const hap = results.get('haproxy nbthread 1');
+  const lines = [
+    `# TCP relay, ${new Date().toISOString().slice(0, 10)} — ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`,
+    '',
+    `${CONNS} short connections (64 B echo, ${CONCURRENCY} in flight) and one ${STREAM_MB} MB stream per round; median of ${ROUNDS} interleaved rounds.`,
+    '',
+    '| target | conn/s | CPU µs/conn | × HAProxy CPU/conn | stream MB/s | CPU ms / 100 MB |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const [name, r] of results) {
+    const ratio = hap ? (median(r.us) / median(hap.us)).toFixed(2) : 'n/a';
+    lines.push(`| ${name} | ${Math.round(median(r.cps))} | ${median(r.us).toFixed(1)} | ${ratio} | ${Math.round(median(r.mbps))} | ${median(r.msPer100).toFixed(1)} |`);
+  }
+  const out = lines.join('\n');
+  process.stdout.write(`${out}\n`);
+  const resDir = path.join(ROOT, 'bench/results');
+  fs.mkdirSync(resDir, { recursive: true });
+  fs.writeFileSync(path.join(resDir, `tcp-relay-${new Date().toISOString().slice(0, 10)}.md`), `${out}\n`);
+}
+
+await main();

@@ -1,0 +1,41 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { Config } from '../config/config.types.ts';
+import type { ServerTableInit } from '../shared-state/server-table.types.ts';
+import type { WorkerInfo } from '../shared-state/snapshots.types.ts';
+
+export type { WorkerInfo };
+
+/** Given to a worker at spawn (workerData). */
+export interface WorkerInit {
+  readonly workerId: number;
+  readonly config: Config;
+  readonly table: ServerTableInit;
+  /** The worker end of the control channel; it exposes a `WorkerControl` on it with comlink. */
+  readonly control: MessagePort;
+  /** `--accept reuseport`: the worker listens on every bind itself. */
+  readonly reusePort: boolean;
+}
+
+/** Acceptor → worker, on the worker's main port. */
+export type ToWorker =
+  | { readonly type: 'session'; readonly socket: unknown; readonly frontendId: number; readonly listenerId: number }
+  | { readonly type: 'stop' };
+
+/** Worker → acceptor, on the worker's main port. */
+export type FromWorker =
+  | { readonly type: 'ready'; readonly workerId: number }
+  /** Sessions that ended since the last ack, as [listenerId, count] pairs (-1: reuseport accepts). */
+  | { readonly type: 'closed'; readonly byListener: ReadonlyArray<readonly [number, number]> }
+  | { readonly type: 'stopped' };
+
+/** What a worker exposes over comlink for the runtime API and the supervisor. */
+export interface WorkerControl {
+  info(): WorkerInfo;
+  /** `show sess`: every live session, msgpackr-encoded into a transferred ArrayBuffer. */
+  sessions(): ArrayBuffer;
+  shutdownSession(id: number): boolean;
+  /** Close every live session now (hard-stop-after). */
+  killAll(): number;
+  /** Throw an uncaught exception on the next turn (`debug dev crash-worker`, for supervisor tests). */
+  crash(): void;
+}

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { Acceptor } from '../acceptor/acceptor.ts';
+import { runtimeHost, VERSION } from '../acceptor/runtime-host.ts';
+import type { Config } from '../config/config.types.ts';
+import { ConfigError } from '../config/errors.ts';
+import { helpText } from '../config/keywords.ts';
+import { loadConfig, quickConfig } from '../config/parse.ts';
+import { initTable } from '../core/backend.ts';
+import { RuntimeApiServer } from '../runtime-api/server.ts';
+import { ServerTable } from '../shared-state/server-table.ts';
+import { parseArgs } from './args.ts';
+import { FLAGS, UsageError } from './args.types.ts';
+
+const WORKER_URL = new URL('../../workers/connection-worker.ts', import.meta.url);
+
+function usage(): string {
+  const flags = FLAGS.map((f) => `  ${`${f.flag} ${f.arg}`.padEnd(26)} ${f.help}`).join('\n');
+  return `switchyard ${VERSION} — TCP/HTTP load-balancing proxy (HAProxy configuration format)
+
+Usage:
+  switchyard -f FILE [-f FILE…] [--threads N] [-c] [-d]
+  switchyard --listen 127.0.0.1:8080 --to 127.0.0.1:3000 [--to …] [--mode tcp|http]
+
+Options:
+${flags}
+
+Configuration keywords:
+${helpText()}`;
+}
+
+/** Entry point: returns the process exit code (the caller exits with it). */
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`switchyard: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (args.help) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`switchyard version ${VERSION}\nRunning on: Node.js ${process.version} ${os.platform()} ${os.arch()}\n`);
+    return 0;
+  }
+
+  let cfg: Config;
+  try {
+    cfg = args.files.length > 0 ? loadConfig(args.files) : quickConfig({ listen: args.listen, to: args.to, mode: args.mode });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const d of err.diagnostics) process.stderr.write(`[ALERT] ${d.file}:${d.line}: ${d.message}\n`);
+      process.stderr.write(`[ALERT] Fatal errors found in configuration.\n`);
+      return 1;
+    }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      const e = err as NodeJS.ErrnoException;
+      process.stderr.write(`[ALERT] Cannot open configuration file/directory ${e.path ?? ''}: No such file or directory\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (args.check) {
+    if (!args.quiet) process.stdout.write('Configuration file is valid\n');
+    return 0;
+  }
+
+  const notice = (msg: string): void => {
+    if (!args.quiet) process.stderr.write(`[NOTICE] ${msg}\n`);
+  };
+  const threads = args.threads ?? cfg.global.nbthread ?? os.availableParallelism();
+  const servers = cfg.backends.reduce((n, b) => n + b.servers.length, 0);
+  const table = ServerTable.create(servers, cfg.backends.length);
+  initTable(cfg, table);
+  const acceptor = new Acceptor(cfg, table, { threads, reusePort: args.accept === 'reuseport', workerUrl: WORKER_URL, notice });
+  const apis = cfg.global.statsSockets.map((s) => new RuntimeApiServer(s, runtimeHost(acceptor, cfg, threads)));
+  try {
+    await acceptor.start();
+    for (const api of apis) await api.listen();
+  } catch (err) {
+    process.stderr.write(`[ALERT] Starting proxies: ${(err as Error).message}\n`);
+    await acceptor.stop(0);
+    return 1;
+  }
+  if (args.pidfile) fs.writeFileSync(args.pidfile, `${process.pid}\n`);
+  for (const a of acceptor.addresses()) notice(`frontend ${a.frontend} listening on ${a.host}:${a.port}`);
+  for (const api of apis) notice(`stats socket listening on ${api.address()}`);
+  notice(`switchyard ${VERSION} started: ${threads} worker thread(s), pid ${process.pid}`);
+
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (sig: string): void => {
+      if (stopping) return;
+      stopping = true;
+      notice(`${sig} received: stop accepting, draining sessions (hard-stop-after ${cfg.global.hardStopAfter} ms)`);
+      void acceptor.stop(cfg.global.hardStopAfter).then(async () => {
+        for (const api of apis) await api.close();
+        if (args.pidfile) fs.rmSync(args.pidfile, { force: true });
+        notice('stopped');
+        resolve(0);
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}

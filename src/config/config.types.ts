@@ -1,0 +1,125 @@
+/**
+ * The configuration model: plain data, structured-clonable, so the acceptor can post it to every
+ * worker unchanged. No behaviour lives here (DESIGN.md §6: config/ imports nothing with behaviour).
+ *
+ * All durations are milliseconds. `undefined` means "not set" (HAProxy's "no timeout").
+ */
+
+export const Modes = ['tcp', 'http'] as const;
+export type Mode = (typeof Modes)[number];
+
+export const BalanceAlgorithms = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random'] as const;
+export type BalanceAlgorithm = (typeof BalanceAlgorithms)[number];
+
+/** Where a keyword came from, for messages that name the file and line. */
+export interface SourceRef {
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface Timeouts {
+  connect?: number;
+  client?: number;
+  server?: number;
+  queue?: number;
+  tunnel?: number;
+  clientFin?: number;
+  serverFin?: number;
+  httpRequest?: number;
+  httpKeepAlive?: number;
+  check?: number;
+}
+
+/** A `bind` line: one listening address. `fd` is set for `bind fd@N`. */
+export interface BindConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly maxconn?: number;
+  readonly fd?: number;
+  readonly src: SourceRef;
+}
+
+/** A `server` line. */
+export interface ServerConfig {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number; // 0..256, default 1
+  readonly maxconn: number; // 0 = unlimited
+  readonly maxqueue: number; // 0 = unlimited
+  readonly backup: boolean;
+  readonly disabled: boolean;
+  readonly src: SourceRef;
+}
+
+export interface LogTarget {
+  /** 'stdout' | 'stderr' | a UDP 'host:port' (syslog). */
+  readonly target: 'stdout' | 'stderr' | { readonly host: string; readonly port: number };
+  readonly format: 'raw' | 'rfc3164';
+  readonly facility: string; // e.g. 'local0'
+  readonly level?: string; // max level, e.g. 'info'
+}
+
+export interface StatsSocketConfig {
+  readonly address: { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+  readonly level: 'user' | 'operator' | 'admin';
+  readonly src: SourceRef;
+}
+
+export interface GlobalConfig {
+  nbthread?: number;
+  maxconn: number; // default 4096 (see config docs)
+  hardStopAfter: number; // default 30 000 ms
+  statsSockets: StatsSocketConfig[];
+  logs: LogTarget[];
+}
+
+/** Settings shared by `defaults`, `frontend`, `backend` and `listen` sections. */
+export interface ProxySettings {
+  mode: Mode;
+  timeouts: Timeouts;
+  maxconn?: number;
+  /** `log global` present: the proxy logs to the global targets. */
+  logGlobal: boolean;
+  tcplog: boolean;
+  balance: BalanceAlgorithm;
+  retries: number; // default 3
+  /**
+   * `option redispatch [N]` as HAProxy: 0 = off (default); P > 0 = redispatch on every Pth retry;
+   * N < 0 = redispatch on the Nth retry before the last (`option redispatch` alone is -1: the last retry).
+   */
+  redispatch: number;
+  /** `no log` in the proxy: no session lines at all. */
+  noLog?: boolean;
+  /** `option dontlognull`: no line for sessions that carried no data. */
+  dontlognull: boolean;
+  /** `option httplog` (HTTP log format once the HTTP engine lands; tcplog in TCP mode). */
+  httplog: boolean;
+}
+
+export interface FrontendConfig {
+  readonly name: string;
+  readonly settings: ProxySettings;
+  readonly binds: BindConfig[];
+  readonly defaultBackend?: string;
+  readonly src: SourceRef;
+}
+
+export interface BackendConfig {
+  readonly name: string;
+  readonly settings: ProxySettings;
+  readonly servers: ServerConfig[];
+  readonly src: SourceRef;
+}
+
+export interface Config {
+  readonly global: GlobalConfig;
+  /** Frontends in file order; a `listen` section contributes one frontend and one backend of its name. */
+  readonly frontends: FrontendConfig[];
+  /** Backends in file order. Indices are the backend ids used everywhere (shared table, workers). */
+  readonly backends: BackendConfig[];
+  /** The files that were read, in order. */
+  readonly files: string[];
+  /** What HAProxy would warn about (misplaced keywords it ignores, missing timeouts). */
+  readonly warnings: ReadonlyArray<{ readonly file: string; readonly line: number; readonly message: string }>;
+}

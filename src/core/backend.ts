@@ -1,0 +1,257 @@
+import type { BackendConfig, Config } from '../config/config.types.ts';
+import type { ServerTable } from '../shared-state/server-table.ts';
+import { ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
+import type { BackendRuntimeLike, FrontendRuntime, QueuedLike, ServerRuntime } from './backend.types.ts';
+import { AssignResult } from './backend.types.ts';
+
+/**
+ * A backend as one worker runs it: the servers, the load-balancing algorithm, and this worker's
+ * part of the backend queue. Connection slots (`maxconn`) are global across workers through the
+ * shared table; LB scores (round-robin position) are per worker, which keeps the distribution
+ * proportional to the weights overall.
+ */
+export class BackendRuntime implements BackendRuntimeLike {
+  readonly id: number;
+  readonly puid: number;
+  readonly cfg: BackendConfig;
+  readonly algo: BackendConfig['settings']['balance'];
+  readonly servers: ServerRuntime[];
+  readonly queue: QueuedLike[] = [];
+  private readonly table: ServerTable;
+  private readonly random: () => number;
+  private rrCursor = 0;
+  current = 0;
+  total = 0;
+
+  constructor(id: number, cfg: BackendConfig, firstServerId: number, table: ServerTable, random: () => number) {
+    this.id = id;
+    this.puid = id + 1;
+    this.cfg = cfg;
+    this.algo = cfg.settings.balance;
+    this.table = table;
+    this.random = random;
+    this.servers = cfg.servers.map((s, i) => ({
+      id: firstServerId + i,
+      puid: i + 1,
+      cfg: s,
+      backend: this,
+      wrrScore: 0,
+      queue: [],
+      served: 0,
+    }));
+  }
+
+  /** UP and not in maintenance, with a weight: may receive new sessions. */
+  usable(s: ServerRuntime): boolean {
+    return this.table.state(s.id) === ServerOpState.UP && this.weight(s) > 0;
+  }
+
+  weight(s: ServerRuntime): number {
+    return this.table.srv(s.id, ServerSlot.WEIGHT);
+  }
+
+  curConn(s: ServerRuntime): number {
+    return this.table.srv(s.id, ServerSlot.CUR_CONN);
+  }
+
+  hasFreeSlot(s: ServerRuntime): boolean {
+    return s.cfg.maxconn === 0 || this.curConn(s) < s.cfg.maxconn;
+  }
+
+  /** Servers that may be picked now: the active ones, else the first usable backup (HAProxy default). */
+  candidates(): ServerRuntime[] {
+    const act = this.servers.filter((s) => !s.cfg.backup && this.usable(s));
+    if (act.length > 0) return act;
+    const bck = this.servers.find((s) => s.cfg.backup && this.usable(s));
+    return bck ? [bck] : [];
+  }
+
+  /** Number of active usable servers (HAProxy's srv_act), used by the redispatch rule. */
+  activeCount(): number {
+    let n = 0;
+    for (const s of this.servers) if (!s.cfg.backup && this.usable(s)) n++;
+    return n;
+  }
+
+  /**
+   * Pick a server for a new session and reserve a slot on it. `sourceKey` is the client address
+   * for `balance source`; `avoid` is the server that just failed (a redispatch prefers another).
+   */
+  assign(sourceKey: string, avoid: ServerRuntime | null): { result: AssignResult; server: ServerRuntime | null } {
+    const all = this.candidates();
+    if (all.length === 0) return { result: AssignResult.NONE, server: null };
+    const pool = all.filter((s) => this.hasFreeSlot(s));
+    if (pool.length === 0 && this.algo !== 'source') return { result: AssignResult.FULL, server: null };
+    if (this.algo === 'source') {
+      // deterministic: the hashed server even when it is full (it then has a queue of its own)
+      const s = sourceHashPick(all, (x) => this.weight(x), sourceKey);
+      if (!s) return { result: AssignResult.NONE, server: null };
+      if (!this.table.tryReserve(s.id, s.cfg.maxconn)) return { result: AssignResult.QUEUE_SERVER, server: s };
+      s.served++;
+      return { result: AssignResult.OK, server: s };
+    }
+    let server = this.pick(pool);
+    // a redispatch moves on from the server that failed, unless it is the only one (HAProxy's
+    // "server to avoid"): pick again, which also advances round robin as HAProxy's skip does
+    if (server && server === avoid && pool.length > 1) server = this.pick(pool.filter((s) => s !== avoid));
+    if (!server) return { result: AssignResult.FULL, server: null };
+    if (!this.table.tryReserve(server.id, server.cfg.maxconn)) return { result: AssignResult.FULL, server: null };
+    server.served++;
+    return { result: AssignResult.OK, server };
+  }
+
+  /** Reserve a slot on a given server (retry on the same server, or a queue grant). */
+  reserve(s: ServerRuntime): boolean {
+    if (!this.table.tryReserve(s.id, s.cfg.maxconn)) return false;
+    s.served++;
+    return true;
+  }
+
+  release(s: ServerRuntime): void {
+    s.served--;
+    this.table.release(s.id, this.id);
+  }
+
+  /** Any server with a free slot except `avoid`, round robin (a redispatch away from a full queue). */
+  assignOther(avoid: ServerRuntime): ServerRuntime | null {
+    const pool = this.candidates().filter((s) => s !== avoid && this.hasFreeSlot(s));
+    const s = this.smoothWrr(pool);
+    if (!s || !this.reserve(s)) return null;
+    return s;
+  }
+
+  private pick(pool: ServerRuntime[]): ServerRuntime | undefined {
+    switch (this.algo) {
+      case 'roundrobin':
+      case 'static-rr':
+        return this.smoothWrr(pool);
+      case 'leastconn':
+        return this.leastConn(pool);
+      case 'first':
+        // lowest id with a free slot (HAProxy's "first": fill servers in order)
+        return pool.reduce((a, b) => (b.puid < a.puid ? b : a));
+      case 'source': // handled in assign()
+      case 'random':
+        return this.randomTwoChoices(pool);
+    }
+  }
+
+  /** Smooth weighted round robin (the same sequence as HAProxy's static map). */
+  private smoothWrr(pool: ServerRuntime[]): ServerRuntime | undefined {
+    let total = 0;
+    let best: ServerRuntime | undefined;
+    for (const s of pool) {
+      const w = this.weight(s);
+      s.wrrScore += w;
+      total += w;
+      if (!best || s.wrrScore > best.wrrScore) best = s;
+    }
+    if (best) best.wrrScore -= total;
+    return best;
+  }
+
+  /** Fewest connections relative to weight, across all workers; ties broken round-robin. */
+  private leastConn(pool: ServerRuntime[]): ServerRuntime | undefined {
+    let best: ServerRuntime | undefined;
+    let bestScore = Number.POSITIVE_INFINITY;
+    const n = pool.length;
+    const start = this.rrCursor++ % n;
+    for (let k = 0; k < n; k++) {
+      const s = pool[(start + k) % n] as ServerRuntime;
+      const score = (this.curConn(s) + 1) / this.weight(s);
+      if (score < bestScore) {
+        bestScore = score;
+        best = s;
+      }
+    }
+    return best;
+  }
+
+  /** HAProxy's `random` (draws 2): two weighted random picks, keep the less loaded one. */
+  private randomTwoChoices(pool: ServerRuntime[]): ServerRuntime | undefined {
+    const a = weightedRandom(pool, (s) => this.weight(s), this.random);
+    const b = weightedRandom(pool, (s) => this.weight(s), this.random);
+    if (!a || !b) return a ?? b;
+    return this.curConn(b) * this.weight(a) < this.curConn(a) * this.weight(b) ? b : a;
+  }
+}
+
+function weightedRandom<T>(pool: T[], w: (x: T) => number, random: () => number): T | undefined {
+  let total = 0;
+  for (const s of pool) total += w(s);
+  let r = random() * total;
+  for (const s of pool) {
+    r -= w(s);
+    if (r < 0) return s;
+  }
+  return pool[pool.length - 1];
+}
+
+/**
+ * `balance source`: hash the client address (HAProxy XORs the address' 32-bit words) and index a
+ * weighted map of the servers built by smooth WRR, as HAProxy's map-based hashing does.
+ */
+export function sourceHashPick<T>(servers: T[], weight: (s: T) => number, key: string): T | undefined {
+  if (servers.length === 0) return undefined;
+  if (servers.length === 1) return servers[0];
+  const scores = servers.map(() => 0);
+  let total = 0;
+  for (const s of servers) total += weight(s);
+  if (total === 0) return undefined;
+  const slot = addressHash(key) % total;
+  // walk the smooth WRR sequence up to `slot` (total <= 256 * servers, cheap)
+  let chosen = 0;
+  for (let o = 0; o <= slot; o++) {
+    let best = -1;
+    for (let i = 0; i < servers.length; i++) {
+      scores[i] = (scores[i] as number) + weight(servers[i] as T);
+      if (best < 0 || (scores[i] as number) > (scores[best] as number)) best = i;
+    }
+    scores[best] = (scores[best] as number) - total;
+    chosen = best;
+  }
+  return servers[chosen];
+}
+
+/** XOR of the address' 32-bit big-endian words (IPv4: the address itself). */
+export function addressHash(addr: string): number {
+  const v4 = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  const parts = v4.split('.');
+  if (parts.length === 4) {
+    return ((Number(parts[0]) << 24) | (Number(parts[1]) << 16) | (Number(parts[2]) << 8) | Number(parts[3])) >>> 0;
+  }
+  let h = 0;
+  for (let i = 0; i < addr.length; i++) h = (Math.imul(h, 31) + addr.charCodeAt(i)) >>> 0;
+  return h;
+}
+
+/** Build the per-worker runtime of every frontend and backend of a config. */
+export function buildRuntime(
+  cfg: Config,
+  table: ServerTable,
+  random: () => number,
+): { frontends: FrontendRuntime[]; backends: BackendRuntime[] } {
+  let sid = 0;
+  const backends = cfg.backends.map((b, i) => {
+    const be = new BackendRuntime(i, b, sid, table, random);
+    sid += b.servers.length;
+    return be;
+  });
+  const frontends = cfg.frontends.map((f, i) => {
+    const backendId = f.defaultBackend === undefined ? undefined : cfg.backends.findIndex((b) => b.name === f.defaultBackend);
+    return { id: i, puid: i + 1, cfg: f, backendId: backendId === -1 ? undefined : backendId, current: 0, total: 0 };
+  });
+  return { frontends, backends };
+}
+
+/** Initial shared-table values for a config (done once by the acceptor). */
+export function initTable(cfg: Config, table: ServerTable): void {
+  let sid = 0;
+  for (const b of cfg.backends) {
+    for (const s of b.servers) {
+      table.setSrv(sid, ServerSlot.WEIGHT, s.weight);
+      table.setSrv(sid, ServerSlot.STATE, s.disabled ? ServerOpState.MAINT : ServerOpState.UP);
+      sid++;
+    }
+  }
+}

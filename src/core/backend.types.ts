@@ -1,0 +1,46 @@
+import type { BackendConfig, BalanceAlgorithm, FrontendConfig, ServerConfig } from '../config/config.types.ts';
+
+/** A server as a worker sees it: its config, its id in the shared table, and local LB state. */
+export interface ServerRuntime {
+  readonly id: number; // global index in the shared server table
+  readonly puid: number; // 1-based index inside its backend (HAProxy's srv_id)
+  readonly cfg: ServerConfig;
+  readonly backend: BackendRuntimeLike;
+  /** Smooth weighted round-robin score (per worker). */
+  wrrScore: number;
+  /** Sessions of this worker waiting for this server in particular (retries on the same server). */
+  readonly queue: QueuedLike[];
+  /** Sessions of this worker currently holding a slot on this server. */
+  served: number;
+}
+
+export interface BackendRuntimeLike {
+  readonly id: number;
+  readonly puid: number;
+  readonly cfg: BackendConfig;
+  readonly algo: BalanceAlgorithm;
+}
+
+export interface FrontendRuntime {
+  readonly id: number;
+  readonly puid: number;
+  readonly cfg: FrontendConfig;
+  readonly backendId: number | undefined;
+  /** Live sessions of this worker on this frontend. */
+  current: number;
+  total: number;
+}
+
+/** What a queue holds: anything that can be granted a server later. */
+export interface QueuedLike {
+  queueIndex: number;
+}
+
+/** Result of asking the load balancer for a server. */
+export const AssignResult = {
+  OK: 0, // a server was chosen and a slot reserved
+  FULL: 1, // every usable server is at maxconn: queue in the backend
+  NONE: 2, // no usable server (all DOWN/MAINT or weight 0): 503 / SC
+  QUEUE_SERVER: 3, // a deterministic algorithm chose a full server: wait in that server's queue
+} as const;
+export type AssignResult = (typeof AssignResult)[keyof typeof AssignResult];

@@ -1,0 +1,39 @@
+import type { BalanceAlgorithm } from '../config/config.types.ts';
+
+export type RetryDecision = 'same' | 'redispatch' | 'give-up';
+
+export interface RetryInput {
+  /** `retries` of the backend. */
+  readonly retries: number;
+  /** Retries left after counting the attempt that just failed (HAProxy's conn_retries, decremented). */
+  readonly retriesLeft: number;
+  /** `option redispatch [N]` (0 = off, -1 = on the last retry, P = every Pth retry). */
+  readonly redispatch: number;
+  /** The failed server is still UP (a DOWN/MAINT server is always left when redispatch is on). */
+  readonly serverUsable: boolean;
+  /** Active usable servers in the backend. */
+  readonly activeServers: number;
+  readonly algo: BalanceAlgorithm;
+}
+
+/**
+ * After a failed connect: try the same server again (after the turn-around), redispatch to
+ * another one (at once), or give up. This is HAProxy's stream_choose_redispatch(): with
+ * `option redispatch`, a redispatch happens when the server is no longer usable, on the retry the
+ * interval selects, or on every retry when the algorithm is round-robin and another active server
+ * exists (the client has no reason to wait for this particular server).
+ */
+export function decideRetry(r: RetryInput): RetryDecision {
+  if (r.retriesLeft < 0) return 'give-up';
+  if (r.redispatch === 0) return 'same';
+  const done = r.retries - r.retriesLeft; // retries performed including this one: 1, 2, ...
+  const interval = r.redispatch > 0 ? r.redispatch : r.retries + 1 + r.redispatch;
+  const onInterval = interval > 0 && done % interval === 0;
+  const rrElsewhere = r.activeServers > 1 && (r.algo === 'roundrobin' || r.algo === 'static-rr');
+  return !r.serverUsable || onInterval || rrElsewhere ? 'redispatch' : 'same';
+}
+
+/** The pause before retrying the same server: min(timeout connect, 1 s) (HAProxy's turn-around). */
+export function turnAroundDelay(timeoutConnect: number | undefined): number {
+  return timeoutConnect !== undefined && timeoutConnect < 1000 ? timeoutConnect : 1000;
+}

@@ -1,0 +1,639 @@
+import type { TerminationPhase } from '../log/log.types.ts';
+import { BackendSlot, ServerSlot } from '../shared-state/server-table.types.ts';
+import { ConnActor } from './actor.ts';
+import type { ConnActorLike, ConnOwner } from './actor.types.ts';
+import { ConnEvent } from './actor.types.ts';
+import type { BackendRuntime } from './backend.ts';
+import type { FrontendRuntime, ServerRuntime } from './backend.types.ts';
+import { AssignResult } from './backend.types.ts';
+import { ServerEndpoint } from './endpoint.ts';
+import { EpState, SessTimer } from './endpoint.types.ts';
+import { connectError, connectTimeout, type ProxyError } from './errors.ts';
+import type { TerminationCause } from './errors.types.ts';
+import { decideRetry, turnAroundDelay } from './retry.ts';
+import { Timer } from './scheduler.ts';
+import type { TimerTarget } from './scheduler.types.ts';
+import type { SessionHost, SessionSnapshot } from './session.types.ts';
+import { PENDING_LIMIT } from './session.types.ts';
+import type { TransportError } from './transport.types.ts';
+
+let nextSessionId = 1;
+
+/**
+ * One client connection in TCP mode: the client endpoint (established at accept), the server
+ * endpoint (INI at first), and the relay between them. The session alone decides the transitions
+ * of its endpoints; it owns both connections through their actors and presents the epoch it was
+ * given with every command.
+ */
+export class Session implements ConnOwner, TimerTarget {
+  readonly id = nextSessionId++;
+  readonly host: SessionHost;
+  readonly fe: FrontendRuntime;
+  readonly be: BackendRuntime | undefined;
+  readonly cli: ConnActor;
+  private cliEpoch: number;
+  readonly ep = new ServerEndpoint();
+  readonly srcIp: string;
+  readonly srcPort: number;
+
+  // client data held while the server side is not established (bounded by PENDING_LIMIT)
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Client paused because the server side cannot take its data (pending full or server backpressure). */
+  private cliHeld = false;
+  /** Server paused because the client cannot take its data. */
+  private srvHeld = false;
+  /** The last write to the server returned false: wait for its drain. */
+  private srvBackpressured = false;
+  /** The client socket reported CLOSE during an orderly disconnect. */
+  private cliGone = false;
+
+  private readonly cliTimer: Timer;
+  private readonly srvTimer: Timer;
+  private readonly expTimer: Timer;
+
+  // accounting (HAProxy's timers and counters)
+  readonly acceptDate: number;
+  private readonly t0: number;
+  private tQueueStart = -1;
+  private tw = -1;
+  private tConnStart = -1;
+  private tc = -1;
+  private retriesLeft: number;
+  private redispatched = false;
+  /** Index in whichever queue holds the session (set by the queue). */
+  queueIndex = -1;
+  private queuedOn: ServerRuntime | null = null;
+  bytesToServer = 0;
+  bytesToClient = 0;
+  calls = 0;
+  private termCause: TerminationCause | null = null;
+  private termPhase: TerminationPhase = '-';
+  private done = false;
+  /** Connections of this session that have not reported CLOSE yet while disconnecting. */
+  private closing = 0;
+
+  /** The acceptor's listener the client came through (its `closed` acks are per listener). */
+  readonly listenerId: number;
+
+  constructor(host: SessionHost, fe: FrontendRuntime, be: BackendRuntime | undefined, cli: ConnActor, listenerId = -1) {
+    this.host = host;
+    this.listenerId = listenerId;
+    this.fe = fe;
+    this.be = be;
+    this.cli = cli;
+    this.cliEpoch = cli.attach(this);
+    this.srcIp = cli.transport.remote.address;
+    this.srcPort = cli.transport.remote.port;
+    this.acceptDate = host.wallClock();
+    this.t0 = host.sched.now();
+    this.cliTimer = new Timer(this, SessTimer.CLIENT);
+    this.srvTimer = new Timer(this, SessTimer.SERVER);
+    this.expTimer = new Timer(this, SessTimer.EXP);
+    this.retriesLeft = be ? be.cfg.settings.retries : 0;
+    fe.current++;
+    fe.total++;
+  }
+
+  private get timeouts() {
+    return (this.be ? this.be.cfg : this.fe.cfg).settings.timeouts;
+  }
+
+  private get feTimeouts() {
+    return this.fe.cfg.settings.timeouts;
+  }
+
+  /** Start: TCP mode connects to a server at once (HAProxy does not wait for client data). */
+  start(): void {
+    this.armClient();
+    this.ep.setState(EpState.REQ);
+    this.assignServer(null);
+  }
+
+  // ---- server side: assignment, queueing, connection, retries -----------------------------
+
+  private assignServer(avoid: ServerRuntime | null): void {
+    const be = this.be;
+    if (!be) {
+      this.close('P', 'R'); // frontend without a backend
+      return;
+    }
+    const { result, server } = be.assign(this.srcIp, avoid);
+    if (result === AssignResult.OK && server) {
+      this.ep.server = server;
+      this.ep.slotHeld = true;
+      this.ep.setState(EpState.ASS);
+      this.connect();
+    } else if (result === AssignResult.QUEUE_SERVER && server) {
+      this.enqueue(server);
+    } else if (result === AssignResult.FULL) {
+      this.enqueue(null);
+    } else {
+      this.close('S', 'C'); // no server available (HAProxy logs SC with <NOSRV>)
+    }
+  }
+
+  /** Wait in `server`'s queue (bounded by maxqueue), or in the backend queue when `server` is null. */
+  private enqueue(server: ServerRuntime | null): void {
+    const be = this.be as BackendRuntime;
+    const table = this.host.table;
+    if (server) {
+      const max = server.cfg.maxqueue;
+      if (max > 0 && table.srv(server.id, ServerSlot.QUEUE) >= max) {
+        // the server's queue is full: go elsewhere when allowed, else give up
+        const other = be.cfg.settings.redispatch !== 0 ? be.assignOther(server) : null;
+        if (other) {
+          this.redispatched = true;
+          this.ep.server = other;
+          this.ep.slotHeld = true;
+          this.ep.setState(EpState.ASS);
+          this.connect();
+        } else {
+          this.close('S', 'Q');
+        }
+        return;
+      }
+      this.ep.server = server;
+      server.queue.push(this);
+      table.addSrv(server.id, ServerSlot.QUEUE, 1);
+    } else {
+      be.queue.push(this);
+      table.addBe(be.id, BackendSlot.QUEUE, 1);
+    }
+    this.queuedOn = server;
+    this.host.stats.queued++;
+    if (this.ep.state !== EpState.QUE) this.ep.setState(EpState.QUE);
+    this.tQueueStart = this.host.sched.now();
+    this.host.sched.arm(this.expTimer, this.timeouts.queue ?? this.timeouts.connect);
+    this.host.watchQueue(be);
+  }
+
+  /** Leave whichever queue holds us (granted, timed out, or closing). */
+  private dequeue(): void {
+    const be = this.be as BackendRuntime;
+    const q = this.queuedOn ? this.queuedOn.queue : be.queue;
+    const i = q.indexOf(this);
+    if (i >= 0) {
+      q.splice(i, 1);
+      if (this.queuedOn) this.host.table.addSrv(this.queuedOn.id, ServerSlot.QUEUE, -1);
+      else this.host.table.addBe(be.id, BackendSlot.QUEUE, -1);
+    }
+    this.queuedOn = null;
+    this.tw = Math.round(this.host.sched.now() - this.tQueueStart);
+  }
+
+  /** Called by the worker when a slot was reserved for this queued session on `server`. */
+  grant(server: ServerRuntime): void {
+    const wasQueued = this.ep.state === EpState.QUE;
+    if (wasQueued) this.dequeue();
+    if (this.done || !wasQueued) {
+      (this.be as BackendRuntime).release(server);
+      return;
+    }
+    this.host.sched.cancel(this.expTimer);
+    this.ep.server = server;
+    this.ep.slotHeld = true;
+    this.ep.setState(EpState.ASS);
+    this.connect();
+  }
+
+  /** ASS → CON: allocate the connection now, on first need (seed 004). */
+  private connect(): void {
+    const server = this.ep.server as ServerRuntime;
+    let conn: ConnActor;
+    try {
+      const t = this.host.net.connect(server.cfg.host, server.cfg.port);
+      conn = new ConnActor('server', t, this.host.stats, false);
+    } catch {
+      this.close('R', 'C'); // could not allocate a connection: resource error
+      return;
+    }
+    this.ep.attempts++;
+    if (this.tw < 0) this.tw = 0;
+    this.ep.attach(conn, conn.attach(this));
+    this.ep.setState(EpState.CON);
+    this.tConnStart = this.host.sched.now();
+    this.host.sched.arm(this.expTimer, this.timeouts.connect);
+  }
+
+  private onConnected(): void {
+    this.host.sched.cancel(this.expTimer);
+    this.tc = Math.round(this.host.sched.now() - this.tConnStart);
+    this.ep.setState(EpState.EST);
+    const conn = this.ep.conn as ConnActor;
+    // flush what the client sent while we were connecting, in order
+    for (const chunk of this.pending) this.toServer(conn, chunk);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.cli.readEnded) this.shutServer();
+    else if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
+    this.armServer();
+    this.armClient();
+  }
+
+  /** CON → CER: a failed attempt. Decide retry on the same server, redispatch, or give up. */
+  private connectFailed(err: ProxyError): void {
+    const be = this.be as BackendRuntime;
+    const server = this.ep.server as ServerRuntime;
+    this.host.sched.cancel(this.expTimer);
+    this.ep.setState(EpState.CER);
+    this.ep.detachFailed(); // seed 000: nothing of this attempt survives
+    this.host.stats.connectErrors++;
+    this.host.table.addSrv(server.id, ServerSlot.CONN_ERRORS, 1);
+    this.retriesLeft--;
+    const decision = decideRetry({
+      retries: be.cfg.settings.retries,
+      retriesLeft: this.retriesLeft,
+      redispatch: be.cfg.settings.redispatch,
+      serverUsable: be.usable(server),
+      activeServers: be.activeCount(),
+      algo: be.algo,
+    });
+    if (decision === 'give-up') {
+      this.close(err.termination, 'C');
+      return;
+    }
+    this.host.stats.retries++;
+    if (decision === 'same') {
+      this.host.table.addSrv(server.id, ServerSlot.RETRIES, 1);
+      this.ep.setState(EpState.TAR);
+      this.host.sched.arm(this.expTimer, turnAroundDelay(this.timeouts.connect));
+      return;
+    }
+    // redispatch: release the slot, forget the target (seed 001), pick again with no wait
+    this.host.stats.redispatches++;
+    this.host.table.addSrv(server.id, ServerSlot.REDISPATCHES, 1);
+    this.redispatched = true;
+    this.releaseSlot();
+    this.ep.clearTarget();
+    this.ep.setState(EpState.REQ);
+    this.assignServer(server);
+  }
+
+  private releaseSlot(): void {
+    const s = this.ep.server;
+    if (s && this.ep.slotHeld) {
+      this.ep.slotHeld = false;
+      (this.be as BackendRuntime).release(s);
+      this.host.slotFreed(this.be as BackendRuntime);
+    }
+  }
+
+  // ---- events -----------------------------------------------------------------------------
+
+  onConnData(conn: ConnActorLike, epoch: number, chunk: Buffer): void {
+    this.calls++;
+    if (conn === this.cli) {
+      if (epoch !== this.cliEpoch) {
+        this.stale();
+        return;
+      }
+      this.fromClient(chunk);
+      return;
+    }
+    const c = this.ep.current(conn, epoch);
+    if (!c) {
+        this.stale();
+        return;
+      }
+    this.bytesToClient += chunk.length;
+    this.host.stats.bytesOut += chunk.length;
+    if (!this.cli.write(this.cliEpoch, chunk)) {
+      this.srvHeld = true;
+      c.pause(this.ep.epoch);
+    } else {
+      this.armClient();
+    }
+    this.armServer();
+  }
+
+  onConnEvent(conn: ConnActorLike, epoch: number, ev: ConnEvent, err?: TransportError): void {
+    this.calls++;
+    if (this.done) return;
+    if (conn === this.cli) {
+      if (epoch !== this.cliEpoch) {
+        this.stale();
+        return;
+      }
+      this.clientEvent(ev);
+      return;
+    }
+    const c = this.ep.current(conn, epoch);
+    if (!c) {
+        this.stale();
+        return;
+      }
+    this.serverEvent(c, ev, err);
+  }
+
+  private stale(): void {
+    this.host.stats.staleEvents++;
+  }
+
+  private fromClient(chunk: Buffer): void {
+    this.host.stats.bytesIn += chunk.length;
+    this.armClient();
+    if (this.ep.state === EpState.EST) {
+      this.toServer(this.ep.conn as ConnActor, chunk);
+      return;
+    }
+    // not connected yet: hold the data (bounded), stop reading past the bound
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= PENDING_LIMIT) this.holdClient();
+  }
+
+  private toServer(conn: ConnActor, chunk: Buffer): void {
+    this.bytesToServer += chunk.length;
+    if (!conn.write(this.ep.epoch, chunk)) {
+      this.srvBackpressured = true;
+      this.holdClient();
+    }
+    this.armServer();
+  }
+
+  private holdClient(): void {
+    if (this.cliHeld) return;
+    this.cliHeld = true;
+    this.cli.pause(this.cliEpoch);
+  }
+
+  private resumeClient(): void {
+    this.cliHeld = false;
+    this.cli.resume(this.cliEpoch);
+  }
+
+  private clientEvent(ev: ConnEvent): void {
+    switch (ev) {
+      case ConnEvent.END:
+        if (this.ep.state === EpState.EST) {
+          this.shutServer();
+          this.maybeFinish();
+        } else if (this.pendingBytes === 0) {
+          // As HAProxy: the client closed with nothing left to forward, so the pending shutdown
+          // of the server side aborts the connection attempt; a normal end, not an error.
+          this.close('-', '-');
+        }
+        // else: keep connecting; what the client sent is forwarded, then its FIN
+        return;
+      case ConnEvent.DRAIN:
+        this.armClient();
+        if (this.srvHeld && this.ep.conn) {
+          this.srvHeld = false;
+          this.ep.conn.resume(this.ep.epoch);
+        }
+        return;
+      case ConnEvent.ERROR:
+        this.close('C', this.phase());
+        return;
+      case ConnEvent.CLOSE:
+        this.connClosed(true);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private serverEvent(c: ConnActor, ev: ConnEvent, err: TransportError | undefined): void {
+    switch (ev) {
+      case ConnEvent.CONNECT:
+        if (this.ep.state === EpState.CON) this.onConnected();
+        return;
+      case ConnEvent.END:
+        if (this.ep.state === EpState.EST) {
+          this.shutClient();
+          this.maybeFinish();
+        }
+        return;
+      case ConnEvent.DRAIN:
+        this.srvBackpressured = false;
+        this.armServer();
+        if (this.cliHeld) this.resumeClient();
+        return;
+      case ConnEvent.ERROR:
+        if (this.ep.state === EpState.CON) this.connectFailed(connectError(err));
+        else this.close('S', this.phase());
+        return;
+      case ConnEvent.CLOSE:
+        if (this.ep.state === EpState.CON) this.connectFailed(connectError(err));
+        else if (this.ep.state === EpState.EST && !(c.readEnded && c.writeShut)) this.close('S', 'D');
+        else this.connClosed(false);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The client finished sending: forward the FIN (server-fin timeout from now on). */
+  private shutServer(): void {
+    const c = this.ep.conn;
+    if (!c || c.writeShut) return;
+    c.shutWrite(this.ep.epoch);
+    this.armServer();
+  }
+
+  /** The server finished sending: forward the FIN (client-fin timeout from now on). */
+  private shutClient(): void {
+    if (this.cli.writeShut) return;
+    this.cli.shutWrite(this.cliEpoch);
+    this.armClient();
+  }
+
+  /** Both directions are done: disconnect, and close when both sockets report CLOSE. */
+  private maybeFinish(): void {
+    const c = this.ep.conn;
+    if (!c || !this.cli.readEnded || !c.readEnded) return;
+    this.ep.setState(EpState.DIS);
+    this.closing = 2;
+  }
+
+  private connClosed(client: boolean): void {
+    if (this.ep.state === EpState.DIS) {
+      this.closing--;
+      if (client) this.cliGone = true;
+      if (this.closing <= 0) this.close('-', '-');
+      return;
+    }
+    // a socket vanished outside an orderly shutdown: the peer reset or we were destroyed
+    if (client) this.close('C', this.phase());
+    else this.close('S', this.phase());
+  }
+
+  // ---- timers -------------------------------------------------------------------------------
+
+  /** Client-side inactivity: `timeout tunnel` once established (TCP), else client / client-fin. */
+  private armClient(): void {
+    const t = this.feTimeouts;
+    let ms = t.client;
+    if (this.cli.writeShut && t.clientFin !== undefined) ms = t.clientFin;
+    else if (this.ep.state === EpState.EST && this.timeouts.tunnel !== undefined) ms = this.timeouts.tunnel;
+    this.host.sched.arm(this.cliTimer, ms);
+  }
+
+  private armServer(): void {
+    const t = this.timeouts;
+    let ms = t.server;
+    const c = this.ep.conn;
+    if (c?.writeShut && t.serverFin !== undefined) ms = t.serverFin;
+    else if (t.tunnel !== undefined) ms = t.tunnel;
+    this.host.sched.arm(this.srvTimer, ms);
+  }
+
+  onTimer(kind: number): void {
+    this.calls++;
+    if (this.done) return;
+    switch (kind) {
+      case SessTimer.CLIENT:
+        // the client is not at fault while we hold it because the server is slow to read
+        if (this.cliHeld && !this.srvHeld && this.ep.state === EpState.EST) {
+          this.armClient();
+          return;
+        }
+        this.close('c', this.phase());
+        return;
+      case SessTimer.SERVER:
+        if (this.ep.state !== EpState.EST && this.ep.state !== EpState.DIS) return;
+        if (this.srvHeld && !this.cliHeld) {
+          this.armServer();
+          return;
+        }
+        this.close('s', this.phase());
+        return;
+      case SessTimer.EXP:
+        this.expired();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private expired(): void {
+    switch (this.ep.state) {
+      case EpState.CON:
+        this.connectFailed(connectTimeout());
+        return;
+      case EpState.TAR:
+        this.ep.setState(EpState.ASS);
+        this.connect();
+        return;
+      case EpState.QUE:
+        this.close('s', 'Q'); // timeout queue
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** HAProxy's second letter: where the session stood when it ended. */
+  private phase(): TerminationPhase {
+    switch (this.ep.state) {
+      case EpState.INI:
+      case EpState.REQ:
+        return 'R';
+      case EpState.QUE:
+        return 'Q';
+      case EpState.TAR:
+      case EpState.ASS:
+      case EpState.CON:
+      case EpState.CER:
+        return 'C';
+      default:
+        return 'D';
+    }
+  }
+
+  // ---- end of session -----------------------------------------------------------------------
+
+  /** Kill from the runtime API (`shutdown session`). */
+  kill(): void {
+    this.close('K', this.phase());
+  }
+
+  /**
+   * End the session: cancel every timer it armed, leave any queue, close both connections,
+   * give back the server slot, log one line, tell the worker.
+   */
+  close(cause: TerminationCause, phase: TerminationPhase): void {
+    if (this.done) return;
+    this.done = true;
+    this.termCause = cause;
+    this.termPhase = cause === '-' ? '-' : phase;
+    const sched = this.host.sched;
+    sched.cancel(this.cliTimer);
+    sched.cancel(this.srvTimer);
+    sched.cancel(this.expTimer);
+    if (this.ep.state === EpState.QUE) this.dequeue();
+    const srvConn = this.ep.conn;
+    if (srvConn) {
+      if (!srvConn.closed) srvConn.close(this.ep.epoch, cause !== '-');
+      this.ep.conn = null;
+    }
+    if (!this.cliGone && !this.cli.closed) this.cli.close(this.cliEpoch, false);
+    this.ep.setState(EpState.CLO);
+    // HAProxy logs after the server and backend have let the session go, before the frontend
+    this.releaseSlot();
+    if (this.be) this.be.current--;
+    this.log();
+    this.fe.current--;
+    this.host.sessionClosed(this);
+  }
+
+  private log(): void {
+    const be = this.be;
+    const srv = this.ep.server;
+    const t = this.host.table;
+    this.host.log(
+      {
+        clientIp: this.srcIp,
+        clientPort: this.srcPort,
+        acceptDate: this.acceptDate,
+        frontend: this.fe.cfg.name,
+        backend: be ? be.cfg.name : this.fe.cfg.name,
+        server: srv && this.ep.attempts > 0 ? srv.cfg.name : '<NOSRV>',
+        tw: this.tw,
+        tc: this.tc,
+        tt: Math.round(this.host.sched.now() - this.t0),
+        bytesRead: this.bytesToClient,
+        termination: `${this.termCause ?? '-'}${this.termPhase}`,
+        actconn: this.host.liveSessions,
+        feconn: this.fe.current,
+        beconn: be ? be.current : 0,
+        srvconn: srv ? t.srv(srv.id, ServerSlot.CUR_CONN) : 0,
+        retries: be ? be.cfg.settings.retries - Math.max(this.retriesLeft, 0) : 0,
+        redispatched: this.redispatched,
+        srvQueue: srv ? t.srv(srv.id, ServerSlot.QUEUE) : 0,
+        backendQueue: be ? t.be(be.id, BackendSlot.QUEUE) : 0,
+      },
+      this.fe.id,
+    );
+  }
+
+  get terminationState(): string | null {
+    return this.done ? `${this.termCause ?? '-'}${this.termPhase}` : null;
+  }
+
+  get closed(): boolean {
+    return this.done;
+  }
+
+  snapshot(worker: number): SessionSnapshot {
+    const now = this.host.sched.now();
+    const exps = [this.cliTimer, this.srvTimer, this.expTimer].filter((t) => t.armed).map((t) => t.expiresAt - now);
+    return {
+      id: this.id,
+      worker,
+      proto: this.srcIp.includes(':') && !this.srcIp.startsWith('::ffff:') ? 'tcpv6' : 'tcpv4',
+      src: `${this.srcIp}:${this.srcPort}`,
+      fe: this.fe.cfg.name,
+      be: this.be ? this.be.cfg.name : '<NONE>',
+      srv: this.ep.server ? this.ep.server.cfg.name : '<none>',
+      ageMs: Math.round(now - this.t0),
+      calls: this.calls,
+      s0: 'EST',
+      s1: this.ep.state,
+      expMs: exps.length ? Math.max(0, Math.round(Math.min(...exps))) : -1,
+      reqBytes: this.bytesToServer,
+      resBytes: this.bytesToClient,
+    };
+  }
+}

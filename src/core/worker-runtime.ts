@@ -1,0 +1,184 @@
+import type { Config } from '../config/config.types.ts';
+import type { TcpLogFields } from '../log/log.types.ts';
+import type { ServerTable } from '../shared-state/server-table.ts';
+import { ConnActor } from './actor.ts';
+import type { BackendRuntime } from './backend.ts';
+import { buildRuntime } from './backend.ts';
+import type { FrontendRuntime } from './backend.types.ts';
+import { AssignResult } from './backend.types.ts';
+import type { Scheduler } from './scheduler.ts';
+import { Session } from './session.ts';
+import type { SessionHost, SessionSnapshot, WorkerStats } from './session.types.ts';
+import { newWorkerStats } from './session.types.ts';
+import type { Network, Transport } from './transport.types.ts';
+
+export interface WorkerRuntimeOptions {
+  readonly workerId: number;
+  readonly config: Config;
+  readonly table: ServerTable;
+  readonly sched: Scheduler;
+  readonly net: Network;
+  readonly wallClock: () => number;
+  readonly random: () => number;
+  readonly log: (fields: TcpLogFields, frontendId: number) => void;
+  /** A session ended (the worker batches these into `closed` acks to the acceptor). */
+  readonly onSessionClosed: (s: Session) => void;
+}
+
+/** Everything one worker runs: its sessions, its part of every backend, its counters. */
+export class WorkerRuntime implements SessionHost {
+  readonly workerId: number;
+  readonly sched: Scheduler;
+  readonly net: Network;
+  readonly table: ServerTable;
+  readonly stats: WorkerStats = newWorkerStats();
+  readonly frontends: FrontendRuntime[];
+  readonly backends: BackendRuntime[];
+  readonly sessions = new Map<number, Session>();
+  private readonly opts: WorkerRuntimeOptions;
+  /** Backends with a cross-worker wake-up pending (Atomics.waitAsync on the release sequence). */
+  private readonly watching = new Set<number>();
+  /** Backends whose queues are to be processed in the next run-queue pass. */
+  private readonly toProcess = new Set<BackendRuntime>();
+  private stopped = false;
+
+  constructor(opts: WorkerRuntimeOptions) {
+    this.opts = opts;
+    this.workerId = opts.workerId;
+    this.sched = opts.sched;
+    this.net = opts.net;
+    this.table = opts.table;
+    const rt = buildRuntime(opts.config, opts.table, opts.random);
+    this.frontends = rt.frontends;
+    this.backends = rt.backends;
+  }
+
+  get liveSessions(): number {
+    return this.sessions.size;
+  }
+
+  wallClock(): number {
+    return this.opts.wallClock();
+  }
+
+  log(fields: TcpLogFields, frontendId: number): void {
+    this.opts.log(fields, frontendId);
+  }
+
+  /** A client connection handed to this worker: wrap it in an actor and start its session. */
+  accept(transport: Transport, frontendId: number, listenerId = -1): Session | null {
+    const fe = this.frontends[frontendId];
+    if (!fe) {
+      transport.destroy();
+      return null;
+    }
+    this.stats.handoffs++;
+    const cli = new ConnActor('client', transport, this.stats, true);
+    const be = fe.backendId === undefined ? undefined : this.backends[fe.backendId];
+    const s = new Session(this, fe, be, cli, listenerId);
+    this.sessions.set(s.id, s);
+    this.stats.sessionsTotal++;
+    this.stats.sessionsLive++;
+    if (be) {
+      be.current++;
+      be.total++;
+    }
+    this.guard(s, () => s.start());
+    return s;
+  }
+
+  /** Crash containment: an exception inside one session's code ends that session only. */
+  guard(s: Session, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.stats.internalErrors++;
+      process.emitWarning(`session ${s.id}: internal error: ${(err as Error)?.stack ?? String(err)}`);
+      try {
+        s.close('I', 'D');
+      } catch {
+        /* already broken: the actor sockets are closed by their own error paths */
+      }
+    }
+  }
+
+  sessionClosed(s: Session): void {
+    if (!this.sessions.delete(s.id)) return;
+    this.stats.sessionsLive--;
+    this.opts.onSessionClosed(s);
+  }
+
+  // ---- queues -----------------------------------------------------------------------------------
+
+  watchQueue(be: BackendRuntime): void {
+    if (this.watching.has(be.id) || this.stopped) return;
+    this.watching.add(be.id);
+    const seen = this.table.releaseSeq(be.id);
+    const wait = this.table.waitRelease(be.id, seen, 1000);
+    if (!wait) {
+      // the sequence moved already: a slot was freed meanwhile
+      this.watching.delete(be.id);
+      this.slotFreed(be);
+      return;
+    }
+    wait.then(() => {
+      this.watching.delete(be.id);
+      this.slotFreed(be);
+    });
+  }
+
+  slotFreed(be: BackendRuntime): void {
+    if (this.toProcess.has(be)) return;
+    if (be.queue.length === 0 && !be.servers.some((s) => s.queue.length > 0)) return;
+    this.toProcess.add(be);
+    this.sched.defer(() => {
+      this.toProcess.delete(be);
+      this.processQueue(be);
+    });
+  }
+
+  /** Grant free slots to queued sessions: each server's own queue first, then the backend queue. */
+  processQueue(be: BackendRuntime): void {
+    for (const srv of be.servers) {
+      while (srv.queue.length > 0 && be.reserve(srv)) {
+        const s = srv.queue[0] as Session;
+        this.guard(s, () => s.grant(srv));
+      }
+    }
+    while (be.queue.length > 0) {
+      const head = be.queue[0] as Session;
+      const { result, server } = be.assign(head.srcIp, null);
+      if (result !== AssignResult.OK || !server) break;
+      this.guard(head, () => head.grant(server));
+    }
+    if (be.queue.length > 0 || be.servers.some((s) => s.queue.length > 0)) this.watchQueue(be);
+  }
+
+  // ---- operations ---------------------------------------------------------------------------------
+
+  snapshots(): SessionSnapshot[] {
+    const out: SessionSnapshot[] = [];
+    for (const s of this.sessions.values()) out.push(s.snapshot(this.workerId));
+    return out;
+  }
+
+  kill(id: number): boolean {
+    const s = this.sessions.get(id);
+    if (!s) return false;
+    s.kill();
+    return true;
+  }
+
+  killAll(): number {
+    let n = 0;
+    for (const s of [...this.sessions.values()]) {
+      s.kill();
+      n++;
+    }
+    return n;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}

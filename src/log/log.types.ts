@@ -1,0 +1,31 @@
+/** Fields of one session's log line (HAProxy's TCP log format, `option tcplog`). */
+export interface TcpLogFields {
+  readonly clientIp: string;
+  readonly clientPort: number;
+  /** Accept date, ms since the epoch. */
+  readonly acceptDate: number;
+  readonly frontend: string;
+  readonly backend: string;
+  readonly server: string;
+  /** Tw: time waiting in queues, ms, -1 if never reached. */
+  readonly tw: number;
+  /** Tc: time to establish the server connection, ms, -1 if never connected. */
+  readonly tc: number;
+  /** Tt: total session time, ms. */
+  readonly tt: number;
+  /** Bytes sent to the client. */
+  readonly bytesRead: number;
+  /** Termination state, 2 characters. */
+  readonly termination: string;
+  readonly actconn: number;
+  readonly feconn: number;
+  readonly beconn: number;
+  readonly srvconn: number;
+  readonly retries: number;
+  readonly redispatched: boolean;
+  readonly srvQueue: number;
+  readonly backendQueue: number;
+}
+
+/** The second letter of a termination state: where the session was when it ended. */
+export type TerminationPhase = '-' | 'R' | 'Q' | 'C' | 'H' | 'D' | 'L' | 'T';

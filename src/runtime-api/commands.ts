@@ -1,0 +1,163 @@
+import { suggest } from '../config/suggest.ts';
+import type { CliContext, CliKeyword, Level, RuntimeHost } from './runtime-api.types.ts';
+import { Levels } from './runtime-api.types.ts';
+import { humanTime, uptime } from './format.ts';
+
+const atLeast = (have: Level, need: Level): boolean => Levels.indexOf(have) >= Levels.indexOf(need);
+
+/** `show info`: HAProxy's field names in HAProxy's order, then switchyard's per-worker lines. */
+async function showInfo(h: RuntimeHost): Promise<string> {
+  const workers = await h.workers();
+  const sum = (f: (w: (typeof workers)[number]) => number): number => workers.reduce((a, w) => a + f(w), 0);
+  const up = Date.now() - h.startedAt;
+  const lines: Array<[string, string | number]> = [
+    ['Name', h.name],
+    ['Version', h.version],
+    ['Release_date', h.releaseDate],
+    ['Nbthread', h.nbthread],
+    ['Nbproc', 1],
+    ['Process_num', 1],
+    ['Pid', h.pid],
+    ['Uptime', uptime(up)],
+    ['Uptime_sec', Math.floor(up / 1000)],
+    ['Memmax_MB', 0],
+    ['Maxconn', h.maxconn],
+    ['Hard_maxconn', h.maxconn],
+    ['CurrConns', h.currConns()],
+    ['CumConns', h.cumConns()],
+    ['Stopping', 0],
+    ['Jobs', h.currConns()],
+    ['Stale_events', sum((w) => w.staleEvents)],
+    ['Stale_commands', sum((w) => w.staleCommands)],
+    ['Connect_errors', sum((w) => w.connectErrors)],
+    ['Retries', sum((w) => w.retries)],
+    ['Redispatches', sum((w) => w.redispatches)],
+    ['Lost_sessions', h.lostSessions()],
+    ['Worker_restarts', h.workerDeaths()],
+    ['Held_sockets', h.heldSockets()],
+  ];
+  for (const w of workers) {
+    lines.push([`Worker_${w.workerId}_sessions`, w.sessionsLive]);
+    lines.push([`Worker_${w.workerId}_cum_sessions`, w.sessionsTotal]);
+    lines.push([`Worker_${w.workerId}_handoffs`, w.handoffs]);
+    lines.push([`Worker_${w.workerId}_stale_events`, w.staleEvents]);
+    lines.push([`Worker_${w.workerId}_conns`, w.connsOpen]);
+    lines.push([`Worker_${w.workerId}_timers`, w.timers]);
+  }
+  return lines.map(([k, v]) => `${k}: ${v}\n`).join('');
+}
+
+/** `show sess`: one line per live session of every worker, and the CLI's own session. */
+async function showSess(ctx: CliContext): Promise<string> {
+  const sessions = await ctx.host.sessions();
+  const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+  let out = '';
+  for (const s of sessions) {
+    const exp = s.expMs < 0 ? '' : humanTime(s.expMs);
+    out +=
+      `${hex(s.worker * 0x1000000 + s.id)}: proto=${s.proto} src=${s.src} fe=${s.fe} be=${s.be} srv=${s.srv}` +
+      ` ts=00 age=${humanTime(s.ageMs)} calls=${s.calls} thr=${s.worker}` +
+      ` rq[i=${s.reqBytes}] rp[i=${s.resBytes}] s0=[EST] s1=[${s.s1}] exp=${exp}\n`;
+  }
+  out +=
+    `${hex(ctx.selfId)}: proto=unix_stream src=${ctx.selfSrc} fe=GLOBAL be=<NONE> srv=<none>` +
+    ` ts=00 age=${humanTime(ctx.selfAgeMs)} calls=1 thr=main rq[i=0] rp[i=0] s0=[EST] s1=[EST] exp=\n`;
+  return out;
+}
+
+function showServersState(h: RuntimeHost, be: string | undefined): string {
+  const rows = h.serversState(be);
+  if (!rows) return `Can't find backend.\n`;
+  let out =
+    '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n';
+  for (const r of rows) {
+    out += `${r.beId} ${r.beName} ${r.srvId} ${r.srvName} ${r.srvAddr} ${r.opState} ${r.adminState} ${r.uweight} ${r.iweight} ${r.timeSinceLastChange} 1 0 0 0 0 0 0 - ${r.port} - 0 0 - - 0\n`;
+  }
+  return out;
+}
+
+/** The runtime API keyword table: `help` and dispatch both read it. */
+export const cliKeywords: readonly CliKeyword[] = [
+  { words: ['help'], args: '', help: 'list the commands and what they do', level: 'user', run: (ctx) => helpText(ctx.level) },
+  {
+    words: ['prompt'],
+    args: '',
+    help: 'toggle interactive mode with a prompt',
+    level: 'user',
+    run: (ctx) => {
+      ctx.interactive = !ctx.interactive;
+      return '';
+    },
+  },
+  {
+    words: ['quit'],
+    args: '',
+    help: 'disconnect',
+    level: 'user',
+    run: (ctx) => {
+      ctx.quit = true;
+      return '';
+    },
+  },
+  { words: ['show', 'info'], args: '', help: 'report information about the running process', level: 'user', run: (ctx) => showInfo(ctx.host) },
+  { words: ['show', 'sess'], args: '', help: 'report the list of current sessions', level: 'operator', run: (ctx) => showSess(ctx) },
+  {
+    words: ['show', 'servers', 'state'],
+    args: '[<backend>]',
+    help: "dump volatile server information (all or for a single backend)",
+    level: 'user',
+    run: (ctx, args) => showServersState(ctx.host, args[0]),
+  },
+  {
+    words: ['shutdown', 'session'],
+    args: '<id>',
+    help: 'kill a specific session',
+    level: 'admin',
+    run: async (ctx, args) => {
+      const raw = args[0] ?? '';
+      const id = raw.startsWith('0x') ? Number.parseInt(raw.slice(2), 16) % 0x1000000 : Number(raw);
+      if (!raw || !Number.isFinite(id)) return 'Session pointer expected (use \'show sess\').\n';
+      return (await ctx.host.shutdownSession(id)) ? '' : 'No such session (use \'show sess\').\n';
+    },
+  },
+  {
+    words: ['debug', 'dev', 'crash-worker'],
+    args: '<n>',
+    help: 'make worker <n> throw an uncaught exception (tests the supervisor; as HAProxy\'s debug dev)',
+    level: 'admin',
+    run: async (ctx, args) => {
+      const n = Number(args[0]);
+      if (!Number.isInteger(n)) return 'Worker number expected.\n';
+      return (await ctx.host.crashWorker(n)) ? '' : 'No such worker.\n';
+    },
+  },
+];
+
+export function helpText(level: Level): string {
+  let out = 'The following commands are valid at this level:\n';
+  for (const k of cliKeywords) {
+    if (!atLeast(level, k.level)) continue;
+    const name = `${k.words.join(' ')}${k.args ? ` ${k.args}` : ''}`;
+    out += `  ${name.padEnd(40)}: ${k.help}\n`;
+  }
+  return out;
+}
+
+/** Split a line into words, find the longest keyword that matches, run it. */
+export async function runCommand(ctx: CliContext, line: string): Promise<string> {
+  const words = line.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return '';
+  let best: CliKeyword | undefined;
+  for (const k of cliKeywords) {
+    if (k.words.length <= words.length && k.words.every((w, i) => w === words[i])) {
+      if (!best || k.words.length > best.words.length) best = k;
+    }
+  }
+  if (!best) {
+    const names = cliKeywords.map((k) => k.words.join(' '));
+    const guess = suggest(words.slice(0, 3).join(' '), names) ?? suggest(words.slice(0, 2).join(' '), names);
+    return `Unknown command: '${words.join(' ')}'${guess ? ` (did you mean '${guess}'?)` : ''}\n${helpText(ctx.level)}`;
+  }
+  if (!atLeast(ctx.level, best.level)) return 'Permission denied\n';
+  return best.run(ctx, words.slice(best.words.length));
+}

@@ -1,0 +1,62 @@
+import type { SessionSnapshot, WorkerInfo } from '../shared-state/snapshots.types.ts';
+
+export const Levels = ['user', 'operator', 'admin'] as const;
+export type Level = (typeof Levels)[number];
+
+/** What the runtime API may ask of the process (the acceptor implements it). */
+export interface RuntimeHost {
+  readonly name: string;
+  readonly version: string;
+  readonly releaseDate: string;
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly nbthread: number;
+  readonly maxconn: number;
+  currConns(): number;
+  cumConns(): number;
+  lostSessions(): number;
+  workerDeaths(): number;
+  heldSockets(): number;
+  workers(): Promise<WorkerInfo[]>;
+  sessions(): Promise<SessionSnapshot[]>;
+  shutdownSession(id: number): Promise<boolean>;
+  /** `debug dev crash-worker`: the worker throws an uncaught exception. */
+  crashWorker(index: number): Promise<boolean>;
+  /** Rows of `show servers state` (version 1), optionally for one backend. */
+  serversState(backend: string | undefined): ServerStateRow[] | null;
+}
+
+export interface ServerStateRow {
+  readonly beId: number;
+  readonly beName: string;
+  readonly srvId: number;
+  readonly srvName: string;
+  readonly srvAddr: string;
+  readonly opState: number; // 0 stopped, 2 running
+  readonly adminState: number; // bit 0x01: forced maintenance
+  readonly uweight: number;
+  readonly iweight: number;
+  readonly timeSinceLastChange: number;
+  readonly port: number;
+}
+
+/** The CLI connection the command runs on. */
+export interface CliContext {
+  readonly level: Level;
+  readonly host: RuntimeHost;
+  /** Id shown for the CLI's own session in `show sess`. */
+  readonly selfId: number;
+  readonly selfSrc: string;
+  readonly selfAgeMs: number;
+  interactive: boolean;
+  quit: boolean;
+}
+
+/** One runtime API keyword: the words that name it, the level it needs, its help. */
+export interface CliKeyword {
+  readonly words: readonly string[];
+  readonly args: string;
+  readonly help: string;
+  readonly level: Level;
+  run(ctx: CliContext, args: readonly string[]): Promise<string> | string;
+}

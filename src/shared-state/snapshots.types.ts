@@ -1,0 +1,40 @@
+/** Data shapes that cross from workers to the main thread (runtime API), shared by both sides. */
+
+/** One line of `show sess`, gathered from every worker. */
+export interface SessionSnapshot {
+  readonly id: number;
+  readonly worker: number;
+  readonly proto: string;
+  readonly src: string;
+  readonly fe: string;
+  readonly be: string;
+  readonly srv: string;
+  readonly ageMs: number;
+  readonly calls: number;
+  readonly s0: string;
+  readonly s1: string;
+  readonly expMs: number; // -1 = never
+  readonly reqBytes: number;
+  readonly resBytes: number;
+}
+
+/** One worker's counters, as the runtime API shows them (`show info`, `show activity`). */
+export interface WorkerInfo {
+  readonly workerId: number;
+  readonly sessionsLive: number;
+  readonly sessionsTotal: number;
+  readonly handoffs: number;
+  readonly staleEvents: number;
+  readonly staleCommands: number;
+  readonly connectErrors: number;
+  readonly retries: number;
+  readonly redispatches: number;
+  readonly queued: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly internalErrors: number;
+  readonly timers: number;
+  readonly loops: number;
+  readonly tasks: number;
+  readonly connsOpen: number;
+}

@@ -1,0 +1,191 @@
+/** The process as an operator drives it: -c, quick mode, SIGTERM drain, worker crash, npm start. */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { echo, exchange, named } from '../helpers/origins.ts';
+import { eventually, parseInfo, startProxy } from '../helpers/proxy.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const BIN = path.join(ROOT, 'bin/switchyard.ts');
+
+function check(text: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-check-'));
+  const file = path.join(dir, 'bad.cfg');
+  fs.writeFileSync(file, text);
+  const r = spawnSync(process.execPath, [BIN, '-c', '-f', file], { encoding: 'utf8' });
+  fs.rmSync(dir, { recursive: true });
+  return { code: r.status, out: r.stdout, err: r.stderr, file };
+}
+
+test('-c: a valid config exits 0, a misspelt keyword exits 1 with file:line and a suggestion', () => {
+  const ok = check('defaults\n    mode tcp\nlisten a\n    bind 127.0.0.1:0\n    server s1 127.0.0.1:1\n');
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /Configuration file is valid/);
+  const bad = check('defaults\n    mode tcp\nbackend app\n    srever s1 127.0.0.1:1\n    timeout client 10x\n');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /bad\.cfg:4: .*'srever'.*did you mean 'server'/);
+  assert.match(bad.err, /bad\.cfg:5: .*timeout client/);
+});
+
+test('quick mode: --listen/--to with no file', async () => {
+  const o = await named('quick');
+  const child = spawn(process.execPath, [BIN, '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${o.port}`, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let err = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (d: string) => {
+        err += d;
+        const m = /listening on [^\s]+:(\d+)/.exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (c) => reject(new Error(`exited ${c}: ${err}`)));
+    });
+    const r = await exchange(port, 'hi');
+    assert.equal(r.data, 'quick\nhi');
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await o.close();
+  }
+});
+
+test('SIGTERM: stop accepting at once, let a live session finish, then exit 0', async () => {
+  const o = await echo();
+  const p = await startProxy(`
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen app
+    bind 127.0.0.1:0
+    server s1 127.0.0.1:${o.port}
+`);
+  const port = p.port('app');
+  const c = net.connect(port, '127.0.0.1');
+  await new Promise((r) => c.once('connect', r));
+  c.write('a');
+  await new Promise((r) => c.once('data', r));
+  p.child.kill('SIGTERM');
+  await eventually(() => p.stderr.some((l) => /SIGTERM received/.test(l)), 2000, 'drain notice');
+  // nothing listens any more
+  const refused = await exchange(port, 'x', { timeoutMs: 1000 });
+  assert.equal(refused.error, 'ECONNREFUSED');
+  // the live session still works
+  c.write('b');
+  const got = await new Promise<string>((r) => c.once('data', (d) => r(d.toString())));
+  assert.equal(got, 'b');
+  assert.equal(p.child.exitCode, null, 'still draining while a session lives');
+  c.end();
+  assert.equal(await p.stop(), 0);
+  await o.close();
+});
+
+test('hard-stop-after closes sessions that outlive it', async () => {
+  const o = await echo();
+  const p = await startProxy(`
+global
+    hard-stop-after 300ms
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen app
+    bind 127.0.0.1:0
+    server s1 127.0.0.1:${o.port}
+`);
+  const c = net.connect(p.port('app'), '127.0.0.1');
+  await new Promise((r) => c.once('connect', r));
+  const closed = new Promise((r) => c.once('close', r));
+  c.on('error', () => {});
+  const t0 = Date.now();
+  assert.equal(await p.stop(), 0);
+  await closed;
+  assert.ok(Date.now() - t0 < 3000);
+  await o.close();
+});
+
+test('a worker that crashes is respawned within 1 s; the other keeps serving, new sessions are served', async () => {
+  const o = await echo();
+  const p = await startProxy(
+    `
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen app
+    bind 127.0.0.1:0
+    server s1 127.0.0.1:${o.port}
+`,
+    { threads: 2 },
+  );
+  try {
+    // one long session on each worker
+    const conns = await Promise.all(
+      [0, 1].map(async () => {
+        const c = net.connect(p.port('app'), '127.0.0.1');
+        c.on('error', () => {});
+        await new Promise((r) => c.once('connect', r));
+        c.write('x');
+        await new Promise((r) => c.once('data', r));
+        return c;
+      }),
+    );
+    const before = parseInfo(await p.cli('show info'));
+    assert.equal(before.get('Worker_0_sessions'), '1');
+    assert.equal(before.get('Worker_1_sessions'), '1');
+    const t0 = Date.now();
+    await p.cli('debug dev crash-worker 0');
+    await eventually(() => p.stderr.some((l) => /worker 0 respawned/.test(l)), 2000, 'respawn');
+    assert.ok(Date.now() - t0 < 1500, `respawned after ${Date.now() - t0} ms`);
+    // the session on worker 1 is untouched
+    const alive = await Promise.all(
+      conns.map(
+        (c) =>
+          new Promise<boolean>((resolve) => {
+            if (c.destroyed) return resolve(false);
+            c.write('y');
+            c.once('data', () => resolve(true));
+            c.once('close', () => resolve(false));
+            setTimeout(() => resolve(false), 1000);
+          }),
+      ),
+    );
+    assert.deepEqual(alive.filter(Boolean).length, 1, 'exactly the sessions of the crashed worker were lost');
+    for (let i = 0; i < 10; i++) assert.equal((await exchange(p.port('app'), 'z')).data, 'z');
+    const info = parseInfo(await p.cli('show info'));
+    assert.equal(info.get('Lost_sessions'), '1');
+    assert.equal(info.get('Worker_restarts'), '1');
+    for (const c of conns) c.destroy();
+  } finally {
+    await p.stop();
+    await o.close();
+  }
+});
+
+test('npm start: the quickstart answers curl-style on :8080', async () => {
+  const child = spawn(process.execPath, [path.join(ROOT, 'src/cli/quickstart.ts'), '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (d: string) => {
+        err += d;
+        if (/started: /.test(err)) resolve();
+      });
+      child.once('exit', (c) => reject(new Error(`quickstart exited ${c}: ${err}`)));
+    });
+    const r = await exchange(8080, 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n', { end: false, timeoutMs: 500 });
+    assert.match(r.data, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Hello from switchyard demo backend demo[12]/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+});

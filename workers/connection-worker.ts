@@ -1,0 +1,137 @@
+/**
+ * Connection worker: one per `--threads`. Receives client sockets from the acceptor (or accepts
+ * them itself with `--accept reuseport`), runs their sessions on its own scheduler, and answers
+ * the runtime API over a comlink channel.
+ */
+import net from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { pack } from 'msgpackr';
+import type { FromWorker, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from '../src/acceptor/messages.types.ts';
+import { WorkerRuntime } from '../src/core/worker-runtime.ts';
+import { NodeClock, Scheduler } from '../src/core/scheduler.ts';
+import { formatTcpLog } from '../src/log/format.ts';
+import { Logger } from '../src/log/logger.ts';
+import { logTargetsFor } from '../src/log/targets.ts';
+import { NodeNetwork, NodeTransport } from '../src/net/node-transport.ts';
+import { ServerTable } from '../src/shared-state/server-table.ts';
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+if (!port) throw new Error('connection-worker must run as a worker thread');
+
+const post = (m: FromWorker): void => port.postMessage(m);
+const config = init.config;
+const loggers = config.frontends.map((fe) => new Logger(logTargetsFor(config, fe.settings)));
+
+// acks to the acceptor are batched: one message per loop turn, whatever the number of sessions
+const closedPending = new Map<number, number>();
+let ackScheduled = false;
+const flushAcks = (): void => {
+  ackScheduled = false;
+  if (closedPending.size > 0) post({ type: 'closed', byListener: [...closedPending] });
+  closedPending.clear();
+  if (stopping && rt.liveSessions === 0) finishStop();
+};
+
+const rt = new WorkerRuntime({
+  workerId: init.workerId,
+  config,
+  table: new ServerTable(init.table),
+  sched: new Scheduler(new NodeClock()),
+  net: new NodeNetwork(),
+  wallClock: Date.now,
+  random: Math.random,
+  log: (fields, feId) => {
+    const fe = config.frontends[feId];
+    const logger = loggers[feId];
+    if (!fe || !logger?.enabled) return;
+    if (fe.settings.dontlognull && fields.bytesRead === 0 && fields.termination === '--') return;
+    logger.write(formatTcpLog(fields));
+  },
+  onSessionClosed: (s) => {
+    const lid = s.listenerId;
+    closedPending.set(lid, (closedPending.get(lid) ?? 0) + 1);
+    if (!ackScheduled) {
+      ackScheduled = true;
+      setImmediate(flushAcks);
+    }
+  },
+});
+
+let stopping = false;
+const ownListeners: net.Server[] = [];
+
+function finishStop(): void {
+  for (const l of loggers) l.close();
+  post({ type: 'stopped' });
+  port?.close();
+  init.control.close();
+}
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'session') {
+    const socket = m.socket as net.Socket;
+    rt.accept(new NodeTransport(socket), m.frontendId, m.listenerId);
+    socket.resume();
+  } else if (m.type === 'stop') {
+    stopping = true;
+    rt.stop();
+    for (const l of ownListeners) l.close();
+    if (rt.liveSessions === 0) finishStop();
+  }
+});
+
+const control: WorkerControl = {
+  info(): WorkerInfo {
+    const s = rt.stats;
+    return {
+      workerId: init.workerId,
+      sessionsLive: s.sessionsLive,
+      sessionsTotal: s.sessionsTotal,
+      handoffs: s.handoffs,
+      staleEvents: s.staleEvents,
+      staleCommands: s.staleCommands,
+      connectErrors: s.connectErrors,
+      retries: s.retries,
+      redispatches: s.redispatches,
+      queued: s.queued,
+      bytesIn: s.bytesIn,
+      bytesOut: s.bytesOut,
+      internalErrors: s.internalErrors,
+      timers: rt.sched.timersPending,
+      loops: rt.sched.wakeups,
+      tasks: rt.sched.tasksRun,
+      connsOpen: s.opened - s.closed,
+    };
+  },
+  sessions(): ArrayBuffer {
+    const buf = pack(rt.snapshots());
+    const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+    return Comlink.transfer(ab, [ab]);
+  },
+  shutdownSession: (id) => rt.kill(id),
+  killAll: () => rt.killAll(),
+  crash: () => {
+    setImmediate(() => {
+      throw new Error(`worker ${init.workerId}: crash requested by 'debug dev crash-worker'`);
+    });
+  },
+};
+Comlink.expose(control, nodeEndpoint(init.control));
+
+// --accept reuseport: this worker listens on every bind itself (the kernel spreads connections)
+if (init.reusePort) {
+  config.frontends.forEach((fe, feId) => {
+    for (const b of fe.binds) {
+      const srv = net.createServer({ pauseOnConnect: false, allowHalfOpen: true }, (socket) => {
+        rt.accept(new NodeTransport(socket), feId, -1);
+      });
+      srv.listen({ host: b.host || undefined, port: b.port, reusePort: true, backlog: 1024 });
+      ownListeners.push(srv);
+    }
+  });
+}
+
+post({ type: 'ready', workerId: init.workerId });
