@@ -29,7 +29,7 @@ interface Target {
 const targets: Target[] = [
   { name: 'switchyard --threads 1', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '1'], { stdio: 'ignore' }) },
   { name: 'switchyard --threads 2', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '2'], { stdio: 'ignore' }) },
-  { name: 'haproxy nbthread 1', start: (f) => spawn('haproxy', ['-db', '-f', f], { stdio: 'ignore' }) },
+  { name: 'haproxy nbthread 1', start: (f) => spawn('haproxy', ['-db', '-f', f], { stdio: ['ignore', 'ignore', 'inherit'] }) },
 ];
 
 function cpuTicks(pid: number): number {
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
       const cfg = path.join(dir, 'bench.cfg');
       fs.writeFileSync(
         cfg,
-        `global\n    maxconn 20000\n    nbthread 1\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nlisten relay\n    bind 127.0.0.1:${port}\n    no log\n    server o1 127.0.0.1:${originPort}\n`,
+        `global\n    maxconn 9000\n    nbthread 1\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nlisten relay\n    bind 127.0.0.1:${port}\n    no log\n    server o1 127.0.0.1:${originPort}\n`,
       );
       const child = t.start(cfg);
       try {
@@ -145,8 +145,11 @@ async function main(): Promise<void> {
         results.set(t.name, r);
         process.stderr.write(`round ${round + 1}/${ROUNDS} ${t.name}: ${Math.round((CONNS / ms) * 1000)} conn/s\n`);
       } finally {
-        child.kill('SIGKILL');
-        await new Promise((r) => child.once('exit', r));
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((r) => child.once('exit', r));
+          child.kill('SIGKILL');
+          await exited;
+        }
       }
     }
   }

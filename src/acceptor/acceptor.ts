@@ -7,7 +7,7 @@ import type { Config } from '../config/config.types.ts';
 import type { SessionSnapshot } from '../shared-state/snapshots.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
 import type { AcceptorOptions, HeldSocket, ListenerSlot, WorkerSlot } from './acceptor.types.ts';
-import { RESPAWN_DELAY_MS, WorkerState, WorkerTransitions } from './acceptor.types.ts';
+import { HELD_MIN, RESPAWN_DELAY_MS, WorkerState, WorkerTransitions } from './acceptor.types.ts';
 import type { FromWorker, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from './messages.types.ts';
 
 /**
@@ -193,10 +193,11 @@ export class Acceptor {
   /**
    * Node cannot stop accepting on a listening socket without closing it, so past `maxconn` the
    * socket is accepted and held paused (no byte read), which the client cannot tell from a full
-   * backlog. Held sockets are bounded by the global maxconn; past that they are reset.
+   * backlog. Held sockets are bounded like a listen backlog (the global maxconn, at least
+   * HELD_MIN); past that a new socket is closed.
    */
   private hold(h: HeldSocket): void {
-    if (this.held.length >= this.cfg.global.maxconn) {
+    if (this.held.length >= Math.max(this.cfg.global.maxconn, HELD_MIN)) {
       this.heldDropped++;
       h.socket.destroy();
       return;

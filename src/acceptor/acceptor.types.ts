@@ -60,3 +60,6 @@ export interface AcceptorOptions {
 
 /** Respawn a dead worker after this long (the issue asks for less than 1 s). */
 export const RESPAWN_DELAY_MS = 100;
+
+/** Sockets held past maxconn are bounded by max(global maxconn, this), like a listen backlog. */
+export const HELD_MIN = 1024;

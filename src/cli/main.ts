@@ -66,6 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     throw err;
   }
+  if (!args.quiet) for (const w of cfg.warnings) process.stderr.write(`[WARNING] ${w.file}:${w.line}: ${w.message}\n`);
   if (args.check) {
     if (!args.quiet) process.stdout.write('Configuration file is valid\n');
     return 0;

@@ -190,7 +190,7 @@ function parseServer(ctx: ParseContext, args: readonly string[]): void {
       case 'inter':
       case 'fastinter':
       case 'downinter':
-        parseDuration(opts[++i] ?? '');
+        parseDuration(opts[++i] ?? '', `server ${name} ${o}`);
         break;
       case 'rise':
       case 'fall':
@@ -270,7 +270,7 @@ export const keywords: readonly Keyword[] = [
     help: 'on stop, close the sessions still alive after this long (default 30s)',
     parse(ctx, args) {
       arity('hard-stop-after', args, 1);
-      ctx.global.hardStopAfter = parseDuration(args[0] as string);
+      ctx.global.hardStopAfter = parseDuration(args[0] as string, 'hard-stop-after');
     },
   },
   {
@@ -424,7 +424,7 @@ export const keywords: readonly Keyword[] = [
       help: `the ${word} timeout (100ms, 5s, 1m…; unitless = ms)`,
       parse(ctx, args) {
         arity(`timeout ${word}`, args, 1);
-        px(ctx).settings.timeouts[field] = parseDuration(args[0] as string);
+        px(ctx).settings.timeouts[field] = parseDuration(args[0] as string, `timeout ${word}`);
       },
     }),
   ),

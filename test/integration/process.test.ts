@@ -25,10 +25,11 @@ test('-c: a valid config exits 0, a misspelt keyword exits 1 with file:line and 
   const ok = check('defaults\n    mode tcp\nlisten a\n    bind 127.0.0.1:0\n    server s1 127.0.0.1:1\n');
   assert.equal(ok.code, 0, ok.err);
   assert.match(ok.out, /Configuration file is valid/);
-  const bad = check('defaults\n    mode tcp\nbackend app\n    srever s1 127.0.0.1:1\n    timeout client 10x\n');
+  const bad = check('defaults\n    mode tcp\nbackend app\n    srever s1 127.0.0.1:1\n    timeout server 10x\n');
   assert.equal(bad.code, 1);
   assert.match(bad.err, /bad\.cfg:4: .*'srever'.*did you mean 'server'/);
-  assert.match(bad.err, /bad\.cfg:5: .*timeout client/);
+  assert.match(bad.err, /bad\.cfg:5: .*timeout server: invalid time '10x'/);
+  assert.match(check('backend app\n    timeout client 1s\n    server s1 127.0.0.1:1\n').err, /\[WARNING\] .*bad\.cfg:2: 'timeout client' ignored because backend 'app' has no frontend capability/);
 });
 
 test('quick mode: --listen/--to with no file', async () => {
