@@ -28,6 +28,7 @@ interface Target {
 
 const targets: Target[] = [
   { name: 'switchyard --threads 1', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '1'], { stdio: 'ignore' }) },
+  { name: 'switchyard --threads 1 --accept reuseport', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '1', '--accept', 'reuseport'], { stdio: 'ignore' }) },
   { name: 'switchyard --threads 2', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '2'], { stdio: 'ignore' }) },
   { name: 'haproxy nbthread 1', start: (f) => spawn('haproxy', ['-db', '-f', f], { stdio: ['ignore', 'ignore', 'inherit'] }) },
 ];

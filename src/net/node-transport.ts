@@ -22,11 +22,11 @@ export class NodeTransport implements Transport {
   private remoteEp: Endpoint | null = null;
   private localEp: Endpoint | null = null;
 
-  constructor(socket: net.Socket) {
+  constructor(socket: net.Socket, noDelay = true) {
     this.socket = socket;
     // both directions close independently (TCP half-close is forwarded, not collapsed)
     socket.allowHalfOpen = true;
-    socket.setNoDelay(true);
+    if (noDelay) socket.setNoDelay(true);
     socket.on('connect', this.onConnect);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
@@ -94,6 +94,6 @@ function endpoint(address: string | undefined, port: number | undefined, family:
 /** Opens server connections with `net.connect`. */
 export class NodeNetwork implements Network {
   connect(host: string, port: number): Transport {
-    return new NodeTransport(net.connect({ host, port, allowHalfOpen: true, noDelay: true }));
+    return new NodeTransport(net.connect({ host, port, allowHalfOpen: true, noDelay: true }), false);
   }
 }

@@ -23,7 +23,12 @@ export interface RunningProxy {
   cli(command: string): Promise<string>;
   /** Resolves with the first log line matching `re` (waits up to `ms`). */
   waitLog(re: RegExp, ms?: number): Promise<string>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Check that nothing is left in the proxy (no session, connection or timer in any worker, no
+   * FD beyond those it had after start-up), then stop it; resolves with the exit code. Pass
+   * `leakCheck: false` where a test leaves sessions on purpose (hard-stop-after).
+   */
+  stop(opts?: { signal?: NodeJS.Signals; leakCheck?: boolean }): Promise<number | null>;
 }
 
 export interface StartOptions {
@@ -74,6 +79,10 @@ export async function startProxy(config: string, opts: StartOptions = {}): Promi
     });
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // warm up once (the first CLI request makes the process open what it opens lazily), then count
+  await cliCommand(socketPath, 'show info').catch(() => '');
+  await new Promise((r) => setTimeout(r, 50));
+  const fdBaseline = fdCount(child.pid as number);
   return {
     child,
     dir,
@@ -99,15 +108,58 @@ export async function startProxy(config: string, opts: StartOptions = {}): Promi
         waiters.push(w);
       });
     },
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null) child.kill(signal);
+    async stop(opts: { signal?: NodeJS.Signals; leakCheck?: boolean } = {}) {
+      let leak: Error | null = null;
+      if (opts.leakCheck !== false && child.exitCode === null && child.signalCode === null && !child.killed) {
+        try {
+          await eventually(
+            async () => {
+              const info = parseInfo(await cliCommand(socketPath, 'show info'));
+              const zero = [...info].filter(([k]) => /^(CurrConns|Held_sockets|Worker_\d+_(sessions|conns|timers))$/.test(k)).every(([, v]) => v === '0');
+              await new Promise((r) => setTimeout(r, 20)); // the CLI connection itself is closing
+              return zero && fdCount(child.pid as number) <= fdBaseline;
+            },
+            3000,
+            'no session, connection, timer or extra FD left in the proxy',
+          );
+        } catch (e) {
+          const info = await cliCommand(socketPath, 'show info').catch(() => '');
+          leak = new Error(`${(e as Error).message} (socket FDs now ${fdCount(child.pid as number)}, ${fdBaseline} after start-up)\n${info}`);
+        }
+      }
+      if (child.exitCode === null) child.kill(opts.signal ?? 'SIGTERM');
       const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
       const code = await exited;
       clearTimeout(kill);
       fs.rmSync(dir, { recursive: true, force: true });
+      if (leak) throw leak;
       return code;
     },
   };
+}
+
+/** Open socket file descriptors of a process (listeners, clients, servers, CLI). */
+function fdCount(pid: number): number {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+      } catch {
+        return false;
+      }
+    }).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Stop the proxy (with its leak check), then close the origins, whatever the outcome of the first. */
+export async function cleanup(p: RunningProxy | undefined, ...origins: Array<{ close(): Promise<void> }>): Promise<number | null> {
+  try {
+    return p ? await p.stop() : null;
+  } finally {
+    await Promise.all(origins.map((o) => o.close()));
+  }
 }
 
 function lines(stream: NodeJS.ReadableStream | null, on: (l: string) => void): void {

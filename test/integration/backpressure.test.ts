@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { origin } from '../helpers/origins.ts';
-import { startProxy } from '../helpers/proxy.ts';
+import { cleanup, startProxy } from '../helpers/proxy.ts';
 
 const GiB = 1024 * 1024 * 1024;
 
@@ -61,7 +61,6 @@ listen app
     const peak = Math.max(...samples);
     assert.ok(peak - base < 96, `proxy RSS grew from ${base.toFixed(0)} MiB to ${peak.toFixed(0)} MiB`);
   } finally {
-    await p.stop();
-    await o.close();
+    await cleanup(p, o);
   }
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { echo, exchange } from '../helpers/origins.ts';
-import { eventually, parseInfo, startProxy } from '../helpers/proxy.ts';
+import { cleanup, eventually, parseInfo, startProxy } from '../helpers/proxy.ts';
 
 async function openHeld(port: number, n: number): Promise<net.Socket[]> {
   return Promise.all(
@@ -52,8 +52,7 @@ listen app
       assert.equal(r.data, 'after');
     } finally {
       for (const c of conns) c.destroy();
-      await p.stop();
-      await o.close();
+      await cleanup(p, o);
     }
   });
 }

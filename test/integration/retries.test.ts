@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { closedPort, exchange, named, origin } from '../helpers/origins.ts';
-import { eventually, liveSessions, startProxy } from '../helpers/proxy.ts';
+import { cleanup, eventually, liveSessions, startProxy } from '../helpers/proxy.ts';
 
 test('redispatch past a dead server: every session succeeds and none waits a turn-around', async () => {
   const live = await named('live');
@@ -34,8 +34,7 @@ listen app
     const redispatched = p.logs.filter((l) => / app\/live .* -- .*\/\+1 /.test(l));
     assert.ok(redispatched.length >= 5, 'half of the sessions were first sent to the dead server, then redispatched');
   } finally {
-    await p.stop();
-    await live.close();
+    await cleanup(p, live);
   }
 });
 
@@ -111,8 +110,7 @@ listen app
     await eventually(async () => (await liveSessions(p)).length === 0, 3000, 'no session left');
   } finally {
     for (const h of held) h.destroy();
-    await p.stop();
-    await o.close();
+    await cleanup(p, o);
   }
 });
 
@@ -133,7 +131,6 @@ listen app
     assert.ok(r.ms >= 150 && r.ms < 1500, `closed after ${r.ms} ms`);
     assert.match(await p.waitLog(/ app\/s1 /), / sD /);
   } finally {
-    await p.stop();
-    await o.close();
+    await cleanup(p, o);
   }
 });

@@ -1,7 +1,7 @@
 /** The real proxy, two workers, raw origins: relay, distribution, the runtime API, no leak. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { eventually, liveSessions, parseInfo, type RunningProxy, startProxy } from '../helpers/proxy.ts';
+import { cleanup, eventually, liveSessions, parseInfo, type RunningProxy, startProxy } from '../helpers/proxy.ts';
 import { echo, exchange, named, type Origin } from '../helpers/origins.ts';
 
 let p: RunningProxy;
@@ -36,8 +36,7 @@ listen rr
 });
 
 after(async () => {
-  assert.equal(await p.stop(), 0, 'exit code 0 after SIGTERM');
-  await Promise.all([e.close(), a.close(), b.close()]);
+  assert.equal(await cleanup(p, e, a, b), 0, 'exit code 0 after SIGTERM');
 });
 
 test('bytes pass both ways through the relay, FIN forwarded, session logged --', async () => {

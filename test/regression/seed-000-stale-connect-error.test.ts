@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { closedPort, slow } from '../helpers/origins.ts';
-import { eventually, liveSessions, parseInfo, startProxy } from '../helpers/proxy.ts';
+import { cleanup, eventually, liveSessions, parseInfo, startProxy } from '../helpers/proxy.ts';
 
 function shortClient(port: number, payload: string, timeoutMs: number): Promise<{ reply: string; ms: number }> {
   return new Promise((resolve) => {
@@ -76,7 +76,6 @@ listen victim
     assert.ok(Number(info.get('Connect_errors')) > 0);
     assert.ok(p.logs.some((l) => / test test\/s1 .* (CC|SC) /.test(l)), 'test sessions ended on the refused server');
   } finally {
-    await p.stop();
-    await victimOrigin.close();
+    await cleanup(p, victimOrigin);
   }
 });
