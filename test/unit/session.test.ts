@@ -279,3 +279,42 @@ test('client reset while connecting: CC', () => {
   assert.equal(terminationOf(h.logs.at(-1)), 'CC');
   assert.equal(h.net.last().destroyed, true);
 });
+
+test('maxqueue: a full server queue redispatches with option redispatch, else refuses with SQ', () => {
+  const servers = '    balance source\n    server a 10.0.0.1:80 maxconn 1 maxqueue 1\n    server b 10.0.0.2:80 maxconn 1 maxqueue 1';
+  const h = coreHarness(cfg(servers));
+  // the same client address always hashes to the same server
+  const first = h.client(0, '192.0.2.7');
+  const target = first.s.ep.server;
+  const queued = h.client(0, '192.0.2.7');
+  assert.equal(queued.s.ep.state, 'QUE', 'waits in its server queue');
+  assert.equal(queued.s.ep.server, target);
+  const refused = h.client(0, '192.0.2.7');
+  assert.equal(refused.s.closed, true, 'server queue full and no redispatch: refused');
+  assert.equal(terminationOf(h.logs.at(-1)), 'SQ');
+
+  const r = coreHarness(cfg(`    option redispatch\n${servers}`));
+  const a = r.client(0, '192.0.2.7');
+  r.client(0, '192.0.2.7');
+  const third = r.client(0, '192.0.2.7');
+  assert.equal(third.s.ep.state, 'CON', 'redispatched to the other server');
+  assert.notEqual(third.s.ep.server, a.s.ep.server);
+});
+
+test('client-fin and server-fin: the half-closed side gets its own timeout', () => {
+  const h = coreHarness(cfg('    timeout server-fin 100ms\n    server s1 10.0.0.1:80'));
+  const { t: cli } = h.client();
+  const srv = h.net.last();
+  srv.connectOk();
+  cli.peerEnd(); // client done sending: server write side shut, server-fin applies
+  h.clock.advance(150);
+  assert.equal(terminationOf(h.logs.at(-1)), 'sD');
+
+  const c = coreHarness(cfg('    server s1 10.0.0.1:80', '    timeout client-fin 100ms'));
+  c.client();
+  const s2 = c.net.last();
+  s2.connectOk();
+  s2.peerEnd(); // server done: client write side shut, client-fin applies
+  c.clock.advance(150);
+  assert.equal(terminationOf(c.logs.at(-1)), 'cD');
+});
