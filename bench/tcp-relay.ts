@@ -1,5 +1,6 @@
 /**
  * TCP relay cost: switchyard against HAProxy (Debian), interleaved in the same run, same config.
+ * Run by `npm run bench` (bench/run.ts), or alone: `node bench/tcp-relay.ts [--quick]`.
  * Each round opens CONNS short connections (connect, 64-byte request, 64-byte echo, close) through
  * the proxy with CONCURRENCY in flight, and a throughput phase that streams STREAM_MB through one
  * connection. Reported per target: connections/s, proxy CPU µs per connection (utime+stime of
@@ -7,19 +8,38 @@
  *
  *   node bench/tcp-relay.ts [--quick]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 1 : 3;
-const CONNS = quick ? 2000 : 10000;
 const CONCURRENCY = 50;
-const STREAM_MB = quick ? 200 : 1000;
+let ROUNDS = 3;
+let CONNS = 10000;
+let STREAM_MB = 1000;
 const ROOT = new URL('../', import.meta.url).pathname;
 const CLK_TCK = 100;
+
+export interface TargetResult {
+  readonly name: string;
+  readonly connPerSec: number;
+  readonly cpuUsPerConn: number;
+  readonly streamMBps: number;
+  readonly cpuMsPer100MB: number;
+  readonly ratioToHaproxy: number | null;
+}
+
+export interface RelayReport {
+  readonly date: string;
+  readonly machine: string;
+  readonly conns: number;
+  readonly streamMB: number;
+  readonly rounds: number;
+  readonly targets: TargetResult[];
+  readonly skipped: string[];
+  readonly markdown: string;
+}
 
 interface Target {
   readonly name: string;
@@ -111,7 +131,23 @@ function streamPhase(port: number): Promise<number> {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-async function main(): Promise<void> {
+function haproxyPresent(): boolean {
+  return spawnSync('haproxy', ['-v']).status === 0;
+}
+
+/** Run the relay benchmark; `quick` for a short smoke run. */
+export async function runTcpRelay(quick: boolean, progress: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<RelayReport> {
+  ROUNDS = quick ? 1 : 3;
+  CONNS = quick ? 2000 : 10000;
+  STREAM_MB = quick ? 200 : 1000;
+  const skipped: string[] = [];
+  const active = targets.filter((t) => {
+    if (t.name.startsWith('haproxy') && !haproxyPresent()) {
+      skipped.push(`${t.name}: haproxy is not installed (apt-get install -y haproxy)`);
+      return false;
+    }
+    return true;
+  });
   const origin = net.createServer({ allowHalfOpen: true }, (s) => {
     s.on('data', (d) => s.write(d));
     s.on('end', () => s.end());
@@ -122,7 +158,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-bench-'));
   const results = new Map<string, { cps: number[]; us: number[]; mbps: number[]; msPer100: number[] }>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const t of targets) {
+    for (const t of active) {
       const port = await freePort();
       const cfg = path.join(dir, 'bench.cfg');
       fs.writeFileSync(
@@ -144,7 +180,7 @@ async function main(): Promise<void> {
         r.mbps.push(STREAM_MB / (sms / 1000));
         r.msPer100.push((((c2 - c1) / CLK_TCK) * 1000 * 100) / STREAM_MB);
         results.set(t.name, r);
-        process.stderr.write(`round ${round + 1}/${ROUNDS} ${t.name}: ${Math.round((CONNS / ms) * 1000)} conn/s\n`);
+        progress(`round ${round + 1}/${ROUNDS} ${t.name}: ${Math.round((CONNS / ms) * 1000)} conn/s, ${Math.round(STREAM_MB / (sms / 1000))} MB/s`);
       } finally {
         if (child.exitCode === null && child.signalCode === null) {
           const exited = new Promise((r) => child.once('exit', r));
@@ -157,23 +193,30 @@ async function main(): Promise<void> {
   origin.close();
   fs.rmSync(dir, { recursive: true, force: true });
   const hap = results.get('haproxy nbthread 1');
+  const machine = `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, Node ${process.version}`;
+  const date = new Date().toISOString().slice(0, 10);
+  const out: TargetResult[] = [...results].map(([name, r]) => ({
+    name,
+    connPerSec: Math.round(median(r.cps)),
+    cpuUsPerConn: median(r.us),
+    streamMBps: Math.round(median(r.mbps)),
+    cpuMsPer100MB: median(r.msPer100),
+    ratioToHaproxy: hap ? median(r.us) / median(hap.us) : null,
+  }));
   const lines = [
-    `# TCP relay, ${new Date().toISOString().slice(0, 10)} — ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`,
+    `## TCP relay — ${date}, ${machine}`,
     '',
-    `${CONNS} short connections (64 B echo, ${CONCURRENCY} in flight) and one ${STREAM_MB} MB stream per round; median of ${ROUNDS} interleaved rounds.`,
+    `${CONNS} short connections (64 B echo, ${CONCURRENCY} in flight) and one ${STREAM_MB} MB stream per round; median of ${ROUNDS} interleaved rounds. CPU is the proxy process's utime+stime over all its threads.`,
     '',
     '| target | conn/s | CPU µs/conn | × HAProxy CPU/conn | stream MB/s | CPU ms / 100 MB |',
     '|---|---:|---:|---:|---:|---:|',
+    ...out.map((t) => `| ${t.name} | ${t.connPerSec} | ${t.cpuUsPerConn.toFixed(1)} | ${t.ratioToHaproxy === null ? 'n/a' : t.ratioToHaproxy.toFixed(2)} | ${t.streamMBps} | ${t.cpuMsPer100MB.toFixed(1)} |`),
+    ...skipped.map((s) => `\nSkipped: ${s}`),
   ];
-  for (const [name, r] of results) {
-    const ratio = hap ? (median(r.us) / median(hap.us)).toFixed(2) : 'n/a';
-    lines.push(`| ${name} | ${Math.round(median(r.cps))} | ${median(r.us).toFixed(1)} | ${ratio} | ${Math.round(median(r.mbps))} | ${median(r.msPer100).toFixed(1)} |`);
-  }
-  const out = lines.join('\n');
-  process.stdout.write(`${out}\n`);
-  const resDir = path.join(ROOT, 'bench/results');
-  fs.mkdirSync(resDir, { recursive: true });
-  fs.writeFileSync(path.join(resDir, `tcp-relay-${new Date().toISOString().slice(0, 10)}.md`), `${out}\n`);
+  return { date, machine, conns: CONNS, streamMB: STREAM_MB, rounds: ROUNDS, targets: out, skipped, markdown: lines.join('\n') };
 }
 
-await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await runTcpRelay(process.argv.includes('--quick'));
+  process.stdout.write(`${r.markdown}\n`);
+}

@@ -1,0 +1,44 @@
+/**
+ * `npm run bench [-- --quick]`: every benchmark of bench/, peers started by the harness itself and
+ * interleaved in the same run; writes bench/results/<date>.md, .json and a .svg chart.
+ * Peers that are not installed are skipped with a line saying how to install them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { runTcpRelay, type TargetResult } from './tcp-relay.ts';
+
+const quick = process.argv.includes('--quick');
+const RESULTS = new URL('./results/', import.meta.url).pathname;
+
+/** A horizontal bar chart of one metric per target, as standalone SVG. */
+export function barChart(title: string, unit: string, rows: ReadonlyArray<{ label: string; value: number }>): string {
+  const w = 720;
+  const rowH = 28;
+  const left = 300;
+  const h = 50 + rows.length * rowH;
+  const max = Math.max(...rows.map((r) => r.value), 1);
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const bars = rows
+    .map((r, i) => {
+      const y = 40 + i * rowH;
+      const bw = ((w - left - 90) * r.value) / max;
+      const fill = r.label.startsWith('switchyard') ? '#2f6fb0' : '#999';
+      return `<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(r.label)}</text><rect x="${left}" y="${y + 3}" width="${bw.toFixed(1)}" height="${rowH - 8}" fill="${fill}"/><text x="${(left + bw + 6).toFixed(1)}" y="${y + 16}">${r.value.toFixed(r.value < 10 ? 2 : 0)} ${esc(unit)}</text>`;
+    })
+    .join('\n');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="13">
+<rect width="100%" height="100%" fill="white"/><text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>
+${bars}
+</svg>
+`;
+}
+
+const relay = await runTcpRelay(quick);
+fs.mkdirSync(RESULTS, { recursive: true });
+const base = path.join(RESULTS, `${relay.date}${quick ? '-quick' : ''}`);
+const md = `# switchyard benchmarks\n\n${relay.markdown}\n\n![CPU per connection](${path.basename(base)}.svg)\n`;
+fs.writeFileSync(`${base}.md`, md);
+fs.writeFileSync(`${base}.json`, `${JSON.stringify({ tcpRelay: relay }, null, 2)}\n`);
+const rows = (f: (t: TargetResult) => number) => relay.targets.map((t) => ({ label: t.name, value: f(t) }));
+fs.writeFileSync(`${base}.svg`, barChart(`TCP relay: proxy CPU per connection (lower is better) — ${relay.date}`, 'µs', rows((t) => t.cpuUsPerConn)));
+process.stdout.write(`${md}\nwritten: ${base}.md, .json, .svg\n`);
