@@ -281,21 +281,31 @@ export class Session implements ConnOwner, TimerTarget {
 
   // ---- events -----------------------------------------------------------------------------
 
-  onConnData(conn: ConnActorLike, epoch: number, chunk: Buffer): void {
+  /**
+   * Which of our connections an event is for: the client, the server connection of the current
+   * attempt, or nobody (an event from an older epoch: dropped and counted).
+   */
+  private route(conn: ConnActorLike, epoch: number): ConnActor | 'client' | null {
     this.calls++;
-    if (conn === this.cli) {
-      if (epoch !== this.cliEpoch) {
-        this.stale();
-        return;
-      }
-      this.fromClient(chunk);
-      return;
-    }
-    const c = this.ep.current(conn, epoch);
-    if (!c) {
-        this.stale();
-        return;
-      }
+    const c = conn === this.cli ? (epoch === this.cliEpoch ? 'client' : null) : this.ep.current(conn, epoch);
+    if (c === null) this.host.stats.staleEvents++;
+    return c;
+  }
+
+  onConnData(conn: ConnActorLike, epoch: number, chunk: Buffer): void {
+    const c = this.route(conn, epoch);
+    if (c === 'client') this.fromClient(chunk);
+    else if (c) this.fromServer(c, chunk);
+  }
+
+  onConnEvent(conn: ConnActorLike, epoch: number, ev: ConnEvent, err?: TransportError): void {
+    if (this.done) return;
+    const c = this.route(conn, epoch);
+    if (c === 'client') this.clientEvent(ev);
+    else if (c) this.serverEvent(c, ev, err);
+  }
+
+  private fromServer(c: ConnActor, chunk: Buffer): void {
     this.bytesToClient += chunk.length;
     this.host.stats.bytesOut += chunk.length;
     if (!this.cli.write(this.cliEpoch, chunk)) {
@@ -305,29 +315,6 @@ export class Session implements ConnOwner, TimerTarget {
       this.armClient();
     }
     this.armServer();
-  }
-
-  onConnEvent(conn: ConnActorLike, epoch: number, ev: ConnEvent, err?: TransportError): void {
-    this.calls++;
-    if (this.done) return;
-    if (conn === this.cli) {
-      if (epoch !== this.cliEpoch) {
-        this.stale();
-        return;
-      }
-      this.clientEvent(ev);
-      return;
-    }
-    const c = this.ep.current(conn, epoch);
-    if (!c) {
-        this.stale();
-        return;
-      }
-    this.serverEvent(c, ev, err);
-  }
-
-  private stale(): void {
-    this.host.stats.staleEvents++;
   }
 
   private fromClient(chunk: Buffer): void {

@@ -38,6 +38,23 @@ export interface StartOptions {
   noStats?: boolean;
 }
 
+/**
+ * The most common test config, as a reg-test would write it: `listen app` on an ephemeral port in
+ * front of one server, with short test timeouts. `global`, `bind` and `listen` add lines.
+ */
+export function listenConfig(serverPort: number, opts: { global?: string; bind?: string; listen?: string } = {}): string {
+  return `${opts.global ? `global\n${opts.global}\n` : ''}
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen app
+    bind 127.0.0.1:0${opts.bind ?? ''}
+    server s1 127.0.0.1:${serverPort}
+${opts.listen ?? ''}`;
+}
+
 /** `config` is HAProxy text; `@STATS@` in it, if present, is replaced by the stats socket path. */
 export async function startProxy(config: string, opts: StartOptions = {}): Promise<RunningProxy> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-test-'));
@@ -124,7 +141,9 @@ export async function startProxy(config: string, opts: StartOptions = {}): Promi
           );
         } catch (e) {
           const info = await cliCommand(socketPath, 'show info').catch(() => '');
-          leak = new Error(`${(e as Error).message} (socket FDs now ${fdCount(child.pid as number)}, ${fdBaseline} after start-up)\n${info}`);
+          const sess = await cliCommand(socketPath, 'show sess').catch(() => '');
+          const left = info.split('\n').filter((l) => /^(CurrConns|Held_sockets|Worker_\d+_(sessions|conns|timers)): [1-9]/.test(l));
+          leak = new Error(`${(e as Error).message} (socket FDs now ${fdCount(child.pid as number)}, ${fdBaseline} after start-up)\n${left.join('\n')}\n${sess}`);
         }
       }
       if (child.exitCode === null) child.kill(opts.signal ?? 'SIGTERM');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { echo, exchange } from '../helpers/origins.ts';
-import { cleanup, eventually, parseInfo, startProxy } from '../helpers/proxy.ts';
+import { cleanup, eventually, listenConfig, parseInfo, startProxy } from '../helpers/proxy.ts';
 
 async function openHeld(port: number, n: number): Promise<net.Socket[]> {
   return Promise.all(
@@ -19,23 +19,11 @@ async function openHeld(port: number, n: number): Promise<net.Socket[]> {
 
 for (const [where, global, bind] of [
   ['bind', '', ' maxconn 2'],
-  ['global', 'global\n    maxconn 2\n', ''],
+  ['global', '    maxconn 2', ''],
 ] as const) {
   test(`${where} maxconn 2: the origin never sees more than 2, the others wait and are served in turn`, async () => {
     const o = await echo();
-    const p = await startProxy(
-      `${global}
-defaults
-    mode tcp
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-listen app
-    bind 127.0.0.1:0${bind}
-    server s1 127.0.0.1:${o.port}
-`,
-      { threads: 2 },
-    );
+    const p = await startProxy(listenConfig(o.port, { global, bind }), { threads: 2 });
     const conns = await openHeld(p.port('app'), 5);
     try {
       await eventually(() => o.accepted === 2, 2000, 'two sessions forwarded');
