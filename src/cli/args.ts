@@ -14,6 +14,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     to: [],
     mode: 'tcp',
     accept: 'handoff',
+    features: false,
+    notes: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -67,10 +69,21 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         break;
       }
       case '-v':
-      case '-vv':
       case '--version':
         a.version = true;
         break;
+      case '-vv':
+        a.version = true;
+        a.features = true;
+        break;
+      case '-W':
+        a.notes.push('-W: switchyard has no master process; the main thread supervises the worker threads (no effect)');
+        break;
+      case '-S':
+        a.notes.push(`-S ${value()}: the master CLI is not supported; declare a 'stats socket' in 'global' instead`);
+        break;
+      case '-D':
+        throw new UsageError('-D: switchyard does not daemonize; run it in the foreground under a service manager (systemd, a container runtime)');
       case '-h':
       case '--help':
         a.help = true;

@@ -13,6 +13,10 @@ export interface CliArgs {
   mode: Mode;
   accept: 'handoff' | 'reuseport';
   pidfile?: string;
+  /** `-vv`: version and features. */
+  features: boolean;
+  /** Messages about HAProxy flags that are accepted but have no effect here. */
+  notes: string[];
 }
 
 export class UsageError extends Error {
@@ -34,6 +38,8 @@ export const FLAGS: ReadonlyArray<{ flag: string; arg: string; help: string }> =
   { flag: '--to', arg: 'HOST:PORT', help: 'quick mode: a server to balance to (repeatable)' },
   { flag: '--mode', arg: 'tcp|http', help: 'quick mode: proxy mode (default tcp)' },
   { flag: '--accept', arg: 'handoff|reuseport', help: 'handoff: the main thread accepts and hands sockets to workers (default); reuseport: each worker listens itself' },
-  { flag: '-v', arg: '', help: 'print the version and exit' },
+  { flag: '-v', arg: '', help: 'print the version and exit (-vv: with features)' },
+  { flag: '-W', arg: '', help: 'HAProxy master-worker mode: accepted, no effect (the main thread already supervises the workers)' },
+  { flag: '-S', arg: 'SOCKET', help: 'HAProxy master CLI: accepted, not supported (use a stats socket)' },
   { flag: '--help', arg: '', help: 'this help, with every configuration keyword' },
 ];

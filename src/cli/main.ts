@@ -47,8 +47,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.version) {
     process.stdout.write(`switchyard version ${VERSION}\nRunning on: Node.js ${process.version} ${os.platform()} ${os.arch()}\n`);
+    if (args.features) {
+      process.stdout.write(
+        `Features: +TCP +THREADS(worker_threads) +SHARED_SERVER_TABLE(SharedArrayBuffer) +REUSEPORT +FD_LISTENERS -HTTP -SSL -HEALTH_CHECKS\n` +
+          `Default settings: maxconn = 4096, retries = 3, hard-stop-after = 30000 ms, nbthread = ${os.availableParallelism()} (cores)\n`,
+      );
+    }
     return 0;
   }
+  for (const n of args.notes) if (!args.quiet) process.stderr.write(`[NOTICE] ${n}\n`);
 
   let cfg: Config;
   try {
@@ -65,6 +72,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     throw err;
+  }
+  if (args.accept === 'reuseport' && cfg.frontends.some((f) => f.binds.some((b) => b.fd !== undefined))) {
+    process.stderr.write(`[ALERT] 'bind fd@N' listens on one inherited socket: it needs --accept handoff (the default), not reuseport\n`);
+    return 1;
   }
   if (!args.quiet) for (const w of cfg.warnings) process.stderr.write(`[WARNING] ${w.file}:${w.line}: ${w.message}\n`);
   if (args.check) {

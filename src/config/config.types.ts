@@ -61,7 +61,10 @@ export interface LogTarget {
 }
 
 export interface StatsSocketConfig {
-  readonly address: { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+  readonly address:
+    | { readonly kind: 'unix'; readonly path: string }
+    | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+    | { readonly kind: 'fd'; readonly fd: number };
   readonly level: 'user' | 'operator' | 'admin';
   readonly src: SourceRef;
 }

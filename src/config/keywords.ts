@@ -28,7 +28,7 @@ export interface HostPort {
  * with an optional `ipv4@` / `ipv6@` prefix.
  */
 export function parseHostPort(text: string, what: string, portRequired = true): HostPort {
-  let s = text;
+  let s = expandAddressEnv(text);
   const at = /^(ipv4|ipv6|tcp|tcp4|tcp6)@/.exec(s);
   if (at) s = s.slice(at[0].length);
   else if (/^[a-z0-9]+@/.test(s)) throw new KeywordError(`${what}: unsupported address family in '${text}'`);
@@ -62,14 +62,22 @@ export function parseHostPort(text: string, what: string, portRequired = true): 
   return { host, port };
 }
 
+/**
+ * HAProxy expands `${NAME}` and `${NAME-default}` in addresses wherever they are written (quoted,
+ * single-quoted or bare): its address parser does it, not the tokenizer.
+ */
+export function expandAddressEnv(text: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:-([^}]*))?\}/g, (_m, name: string, def: string | undefined) => env[name] ?? def ?? '');
+}
+
 // ---- global ------------------------------------------------------------------------------------
 
 function parseStatsSocket(ctx: ParseContext, args: readonly string[]): void {
   if (args.length < 1) throw new KeywordError(`'stats socket' expects an address (a unix path or ipv4@host:port)`);
-  const addr = args[0] as string;
+  const addr = expandAddressEnv(args[0] as string);
   let address: StatsSocketConfig['address'];
   if (addr.startsWith('/') || addr.startsWith('unix@')) address = { kind: 'unix', path: addr.replace(/^unix@/, '') };
-  else if (addr.startsWith('fd@')) throw new KeywordError(`'stats socket ${addr}': fd@ sockets are not supported yet`);
+  else if (addr.startsWith('fd@')) address = { kind: 'fd', fd: parseInteger(addr.slice(3), 'stats socket fd@') };
   else {
     const hp = parseHostPort(addr, 'stats socket');
     address = { kind: 'tcp', host: hp.host || '0.0.0.0', port: hp.port };
@@ -137,7 +145,7 @@ function parseBind(ctx: ParseContext, args: readonly string[]): void {
     else throw new KeywordError(`'bind': unknown option '${o}'${didYouMean(o, ['maxconn', 'accept-proxy', 'name', 'process'])}`);
   }
   const src = { file: ctx.file, line: ctx.line };
-  for (const a of (args[0] as string).split(',')) {
+  for (const a of expandAddressEnv(args[0] as string).split(',')) {
     if (a.startsWith('fd@')) {
       const fd = parseInteger(a.slice(3), 'bind fd@');
       px(ctx).binds.push(maxconn === undefined ? { host: '', port: 0, fd, src } : { host: '', port: 0, fd, maxconn, src });

@@ -54,6 +54,10 @@ export function parseConfig(files: ReadonlyArray<{ name: string; text: string }>
   const warnings: Diagnostic[] = [];
   const global: GlobalConfig = { maxconn: DEFAULT_MAXCONN, hardStopAfter: DEFAULT_HARD_STOP_AFTER, statsSockets: [], logs: [] };
   const proxies: ProxyDraft[] = [];
+  // the last `defaults` section applies to the proxies after it, across files (as in HAProxy);
+  // named ones can also be chosen with `from NAME`
+  let defaults = defaultSettings();
+  const named = new Map<string, ProxySettings>();
   for (const f of files) {
     let lines: ReturnType<typeof tokenize>;
     try {
@@ -67,31 +71,53 @@ export function parseConfig(files: ReadonlyArray<{ name: string; text: string }>
     }
     let kind: SectionKind | null = null;
     let current: ProxyDraft | null = null;
-    let defaults = defaultSettings();
+    /** The section header was in error: its lines are skipped (the header's error is enough). */
+    let skip = false;
     for (const { line, words } of lines) {
       const first = words[0] as string;
       const err = (message: string) => errors.push({ file: f.name, line, message });
       if ((SectionKinds as readonly string[]).includes(first)) {
         kind = first as SectionKind;
         current = null;
+        skip = kind !== 'global';
         if (kind === 'global') continue;
-        const name = words[1] ?? '';
+        // `defaults [NAME] [from BASE]`, `frontend|backend|listen NAME [from DEFAULTS]`
+        const fromAt = words.indexOf('from');
+        const name = fromAt === 1 ? '' : (words[1] ?? '');
+        const fromName = fromAt > 0 ? words[fromAt + 1] : undefined;
+        if (fromAt > 0 && (fromName === undefined || words.length > fromAt + 2)) {
+          err(`'${kind}': expected 'from <defaults name>'`);
+          continue;
+        }
+        if (fromAt < 0 && words.length > 2) err(`'${kind} ${name}': unexpected argument '${words[2]}'`);
         if (kind !== 'defaults' && name === '') {
           err(`'${kind}' section needs a name`);
           continue;
         }
+        let base = defaults;
+        if (fromName !== undefined) {
+          const b = named.get(fromName);
+          if (!b) {
+            err(`defaults section '${fromName}' not found for ${kind === 'defaults' ? 'defaults' : 'proxy'} '${name}'${didYouMean(fromName, [...named.keys()])}`);
+            continue;
+          }
+          base = b;
+        }
         if (kind === 'defaults') {
-          defaults = defaultSettings();
+          defaults = fromName === undefined ? defaultSettings() : cloneSettings(base);
+          if (name !== '') named.set(name, defaults);
           current = { kind, name, settings: defaults, binds: [], servers: [], line, file: f.name };
+          skip = false;
           continue;
         }
-        if (words.length > 2) err(`'${kind} ${name}': unexpected argument '${words[2]}'`);
         const clash = proxies.find((p) => p.name === name && (p.kind === kind || p.kind === 'listen' || kind === 'listen'));
         if (clash) err(`${kind} '${name}' has the same name as the ${clash.kind} declared at ${clash.file}:${clash.line}`);
-        current = { kind, name, settings: cloneSettings(defaults), binds: [], servers: [], line, file: f.name };
+        current = { kind, name, settings: cloneSettings(base), binds: [], servers: [], line, file: f.name };
         proxies.push(current);
+        skip = false;
         continue;
       }
+      if (skip) continue;
       if (kind === null) {
         err(`unknown keyword '${first}' out of section${didYouMean(first, SectionKinds)}`);
         continue;

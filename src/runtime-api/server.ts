@@ -34,6 +34,8 @@ export class RuntimeApiServer {
       if (a.kind === 'unix') {
         if (fs.existsSync(a.path)) fs.unlinkSync(a.path); // a stale socket from a previous run
         this.server.listen(a.path, ok);
+      } else if (a.kind === 'fd') {
+        this.server.listen({ fd: a.fd }, ok); // inherited from the parent (stats socket fd@N)
       } else {
         this.server.listen({ host: a.host, port: a.port }, ok);
       }

@@ -207,7 +207,53 @@ test('several files are one configuration, in order', () => {
     { name: 'a.cfg', text: 'defaults\n    mode tcp\n    retries 7\n' },
     { name: 'b.cfg', text: 'backend b\n    server s 1.2.3.4:5\n' },
   ]);
-  assert.equal(cfg.backends[0]?.settings.retries, 3, 'defaults do not cross files (HAProxy resets them per file)');
+  assert.equal(cfg.backends[0]?.settings.retries, 7, 'a defaults section applies across files, as in HAProxy');
+});
+
+test('named defaults: defaults NAME [from BASE], proxies choose with from NAME', () => {
+  const cfg = parse(`
+defaults base
+    mode tcp
+    retries 5
+    timeout connect 1s
+defaults strict from base
+    retries 1
+defaults
+    retries 2
+backend a from base
+    server s 1.2.3.4:5
+backend b from strict
+    server s 1.2.3.4:5
+backend c
+    server s 1.2.3.4:5
+`);
+  assert.deepEqual(cfg.backends.map((b) => [b.name, b.settings.retries, b.settings.timeouts.connect]), [
+    ['a', 5, 1000],
+    ['b', 1, 1000],
+    ['c', 2, undefined],
+  ]);
+  assert.deepEqual(errorsOf('defaults base\n    mode tcp\nlisten c from bsae\n    bind 127.0.0.1:1\n'), [
+    "h.cfg:3: defaults section 'bsae' not found for proxy 'c' (did you mean 'base'?)",
+  ]);
+});
+
+test('environment variables: in double quotes, with defaults and [*]; in addresses anywhere', () => {
+  const env = { ADDR: '127.0.0.1:8001', LIST: '10.0.0.1:1 10.0.0.2:2', T: '250' };
+  const words = (line: string) => splitWords(line, env);
+  assert.deepEqual(words('bind "${ADDR}"'), ['bind', '127.0.0.1:8001']);
+  assert.deepEqual(words('x "${NOPE-def}" "${T}ms" "$T"'), ['x', 'def', '250ms', '250']);
+  assert.deepEqual(words('x "${LIST[*]}"'), ['x', '10.0.0.1:1', '10.0.0.2:2']);
+  assert.deepEqual(words("x '${T}'"), ['x', '${T}'], 'single quotes are literal');
+  assert.equal(words('x "${T"'), "missing '}' after '${'");
+  const prev = { ...process.env };
+  process.env.SY_TEST_ADDR = '127.0.0.1:8002';
+  try {
+    const cfg = parse('listen a\n    bind ${SY_TEST_ADDR}\n    server s "${SY_TEST_NOPE-10.0.0.9:80}"\n');
+    assert.equal(cfg.frontends[0]?.binds[0]?.port, 8002, 'addresses expand ${} even unquoted, as HAProxy does');
+    assert.equal(cfg.backends[0]?.servers[0]?.host, '10.0.0.9');
+  } finally {
+    process.env = prev;
+  }
 });
 
 test('quick mode builds one listen section with redispatch and timeouts', () => {
@@ -224,4 +270,19 @@ test('every keyword has help text and appears in --help', () => {
     assert.ok(k.help.length > 10, `${k.name} has help`);
     assert.ok(help.includes(k.name), `${k.name} in help`);
   }
+});
+
+test('the parser never fails with anything but a ConfigError, whatever the lines (fast-check)', () => {
+  const words = ['global', 'defaults', 'frontend', 'backend', 'listen', 'from', 'x', 'bind', 'server', 's1', '127.0.0.1:80', ':0', 'fd@3', 'maxconn', '5', 'timeout', 'client', '1s', 'balance', 'source', 'option', 'redispatch', 'no', 'log', 'global', 'stdout', 'local0', 'mode', 'tcp', 'default_backend', 'stats', 'socket', '/tmp/s', 'level', 'admin', 'weight', '300', '"${X-1}"', '#', '"'];
+  const line = fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 5 }).map((ws) => ws.join(' '));
+  fc.assert(
+    fc.property(fc.array(line, { maxLength: 25 }), (lines) => {
+      try {
+        parseConfig([{ name: 'f.cfg', text: lines.join('\n') }]);
+      } catch (e) {
+        assert.ok(e instanceof ConfigError, String((e as Error).stack));
+      }
+    }),
+    { numRuns: 1000 },
+  );
 });
