@@ -23,7 +23,7 @@ if (!port) throw new Error('connection-worker must run as a worker thread');
 
 const post = (m: FromWorker): void => port.postMessage(m);
 const config = init.config;
-const loggers = config.frontends.map((fe) => new Logger(logTargetsFor(config, fe.settings)));
+const loggers = config.frontends.map((fe) => new Logger(logTargetsFor(config, fe.settings), config.global.logTag));
 
 // acks to the acceptor are batched: one message per loop turn, whatever the number of sessions
 const closedPending = new Map<number, number>();

@@ -73,6 +73,8 @@ export interface GlobalConfig {
   nbthread?: number;
   maxconn: number; // default 4096 (see config docs)
   hardStopAfter: number; // default 30 000 ms
+  /** `log-tag`: the syslog tag (default `switchyard`). */
+  logTag?: string;
   statsSockets: StatsSocketConfig[];
   logs: LogTarget[];
 }

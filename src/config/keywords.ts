@@ -290,6 +290,17 @@ export const keywords: readonly Keyword[] = [
     parse: parseStatsSocket,
   },
   {
+    name: 'log-tag',
+    sections: ['global'],
+    cap: 'any',
+    args: '<tag>',
+    help: 'the tag of syslog lines, before [pid] (default switchyard)',
+    parse(ctx, args) {
+      arity('log-tag', args, 1);
+      ctx.global.logTag = args[0] as string;
+    },
+  },
+  {
     name: 'daemon',
     sections: ['global'],
     cap: 'any',

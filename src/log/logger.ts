@@ -19,6 +19,19 @@ export class Logger {
   constructor(targets: readonly LogTarget[], tag = 'switchyard') {
     this.targets = targets;
     this.tag = tag;
+    // one UDP socket per logger, opened at start (not on the first line): a steady resource
+    const udp = targets.find((t) => typeof t.target === 'object');
+    if (udp && typeof udp.target === 'object') this.openUdp(udp.target.host);
+  }
+
+  private openUdp(host: string): dgram.Socket {
+    const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    s.on('error', () => this.dropped++);
+    // bind now, so that the socket exists from start-up rather than appearing with the first line
+    s.bind(0, () => s.unref());
+    s.unref();
+    this.udp = s;
+    return s;
   }
 
   get enabled(): boolean {
@@ -32,7 +45,7 @@ export class Logger {
       const fac = FACILITIES[t.facility] ?? 16;
       const line = t.format === 'raw' ? msg : frameRfc3164(msg, fac, sev, this.tag, process.pid, new Date());
       if (t.target === 'stdout' || t.target === 'stderr') this.queue(t.target === 'stdout' ? 1 : 2, line);
-      else this.send(t.target.host, t.target.port, line);
+      else this.send(t.target.host, t.target.port, `${line}\n`); // HAProxy ends each datagram with LF
     }
   }
 
@@ -65,12 +78,8 @@ export class Logger {
   };
 
   private send(host: string, port: number, line: string): void {
-    if (!this.udp) {
-      this.udp = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-      this.udp.unref();
-      this.udp.on('error', () => this.dropped++);
-    }
-    this.udp.send(line, port, host, (err) => {
+    const udp = this.udp ?? this.openUdp(host);
+    udp.send(line, port, host, (err) => {
       if (err) this.dropped++;
     });
   }
