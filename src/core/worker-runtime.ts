@@ -23,6 +23,12 @@ export interface WorkerRuntimeOptions {
   readonly log: (fields: TcpLogFields, frontendId: number) => void;
   /** A session ended (the worker batches these into `closed` acks to the acceptor). */
   readonly onSessionClosed: (s: Session) => void;
+  /**
+   * How to wait for a slot freed by another worker: resolves when the release sequence of the
+   * backend moves (or after a while), null when it has moved already. Defaults to the shared
+   * table's `Atomics.waitAsync`; the simulator, with one worker and virtual time, passes its own.
+   */
+  readonly waitRelease?: (backendId: number, seen: number) => Promise<unknown> | null;
 }
 
 /** Everything one worker runs: its sessions, its part of every backend, its counters. */
@@ -114,7 +120,7 @@ export class WorkerRuntime implements SessionHost {
     if (this.watching.has(be.id) || this.stopped) return;
     this.watching.add(be.id);
     const seen = this.table.releaseSeq(be.id);
-    const wait = this.table.waitRelease(be.id, seen, 1000);
+    const wait = this.opts.waitRelease ? this.opts.waitRelease(be.id, seen) : this.table.waitRelease(be.id, seen, 1000);
     if (!wait) {
       // the sequence moved already: a slot was freed meanwhile
       this.watching.delete(be.id);

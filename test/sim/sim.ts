@@ -385,6 +385,9 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
       random: () => this.rng.next(),
       log: (f) => this.logs.push(formatTcpLog(f)),
       onSessionClosed: () => {},
+      // one worker: every release is local and wakes the queue through the run queue; a wait
+      // that never resolves keeps real time out of the simulation
+      waitRelease: () => new Promise(() => {}),
     });
     for (let i = 0; i < cfg.clients; i++) this.addClient(i);
   }
