@@ -120,6 +120,7 @@ const control: WorkerControl = {
     return Comlink.transfer(ab, [ab]);
   },
   shutdownSession: (id) => rt.kill(id),
+  proxyCounters: () => rt.proxyCounters(),
   killAll: () => rt.killAll(),
   crash: () => {
     setImmediate(() => {

@@ -8,7 +8,7 @@ import type { SessionSnapshot } from '../shared-state/snapshots.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
 import type { AcceptorOptions, HeldSocket, ListenerSlot, WorkerSlot } from './acceptor.types.ts';
 import { HELD_MIN, RESPAWN_DELAY_MS, WorkerState, WorkerTransitions } from './acceptor.types.ts';
-import type { FromWorker, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from './messages.types.ts';
+import type { FromWorker, ProxyCounters, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from './messages.types.ts';
 
 /**
  * The main thread's data-path role: own the listeners, hand every accepted socket (still paused,
@@ -257,6 +257,10 @@ export class Acceptor {
   async sessions(): Promise<SessionSnapshot[]> {
     const parts = await Promise.all(this.readyWorkers().map((w) => w.control.sessions()));
     return parts.flatMap((ab: ArrayBuffer) => unpack(new Uint8Array(ab)) as SessionSnapshot[]);
+  }
+
+  async proxyCounters(): Promise<ProxyCounters[]> {
+    return Promise.all(this.readyWorkers().map((w) => w.control.proxyCounters()));
   }
 
   async shutdownSession(id: number): Promise<boolean> {

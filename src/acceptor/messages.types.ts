@@ -1,9 +1,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Config } from '../config/config.types.ts';
 import type { ServerTableInit } from '../shared-state/server-table.types.ts';
-import type { WorkerInfo } from '../shared-state/snapshots.types.ts';
+import type { ProxyCounters, WorkerInfo } from '../shared-state/snapshots.types.ts';
 
-export type { WorkerInfo };
+export type { ProxyCounters, WorkerInfo };
 
 /** Given to a worker at spawn (workerData). */
 export interface WorkerInit {
@@ -34,6 +34,8 @@ export interface WorkerControl {
   /** `show sess`: every live session, msgpackr-encoded into a transferred ArrayBuffer. */
   sessions(): ArrayBuffer;
   shutdownSession(id: number): boolean;
+  /** Per-proxy counters for `show stat`. */
+  proxyCounters(): ProxyCounters;
   /** Close every live session now (hard-stop-after). */
   killAll(): number;
   /** Throw an uncaught exception on the next turn (`debug dev crash-worker`, for supervisor tests). */

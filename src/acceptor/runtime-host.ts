@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.types.ts';
 import type { RuntimeHost, ServerStateRow } from '../runtime-api/runtime-api.types.ts';
-import { ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
+import type { StatRow } from '../runtime-api/stat.ts';
+import { BackendSlot, ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { Acceptor } from './acceptor.ts';
 
 export const VERSION = '0.1.0';
@@ -25,6 +26,7 @@ export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number): Runti
     sessions: () => acc.sessions(),
     shutdownSession: (id) => acc.shutdownSession(id),
     crashWorker: (index) => acc.crashWorker(index),
+    statRows: () => statRows(acc, cfg),
     serversState: (backend) => {
       const rows: ServerStateRow[] = [];
       let sid = 0;
@@ -54,4 +56,95 @@ export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number): Runti
       return found ? rows : null;
     },
   };
+}
+
+/** Proxy ids as HAProxy numbers them: declaration order (a `listen` is one proxy), from 2. */
+function proxyIds(cfg: Config): Map<string, number> {
+  const decl = [...cfg.frontends, ...cfg.backends]
+    .map((p) => ({ key: `${p.src.file}:${p.src.line}`, file: cfg.files.indexOf(p.src.file), line: p.src.line }))
+    .sort((a, b) => a.file - b.file || a.line - b.line);
+  const ids = new Map<string, number>();
+  for (const d of decl) if (!ids.has(d.key)) ids.set(d.key, ids.size + 2);
+  return ids;
+}
+
+/** HAProxy's default `fullconn`: a tenth of the maxconn of the frontends that use the backend. */
+function fullconn(cfg: Config, backend: string): number {
+  const fes = cfg.frontends.filter((f) => f.defaultBackend === backend);
+  return Math.ceil(fes.reduce((n, f) => n + (f.settings.maxconn ?? cfg.global.maxconn), 0) / 10);
+}
+
+const SERVER_STATUS: Record<number, string> = { 0: 'no check', 1: 'DOWN', 2: 'MAINT', 3: 'DRAIN' };
+
+/** `show stat`: per proxy, the FRONTEND row, the server rows and the BACKEND row, summed over workers. */
+async function statRows(acc: Acceptor, cfg: Config): Promise<StatRow[]> {
+  const counters = await acc.proxyCounters();
+  const sum = (f: (c: (typeof counters)[number]) => number): number => counters.reduce((n, c) => n + f(c), 0);
+  const ids = proxyIds(cfg);
+  const t = acc.table;
+  const lastchg = Math.floor((Date.now() - acc.startedAt) / 1000);
+  const rows: StatRow[] = [];
+  const byProxy = new Map<number, StatRow[]>();
+  const add = (iid: number, r: StatRow) => {
+    const list = byProxy.get(iid) ?? [];
+    list.push(r);
+    byProxy.set(iid, list);
+  };
+  for (const [i, fe] of cfg.frontends.entries()) {
+    const iid = ids.get(`${fe.src.file}:${fe.src.line}`) ?? 0;
+    const stot = sum((c) => c.frontends[i]?.total ?? 0);
+    add(iid, {
+      pxname: fe.name, svname: 'FRONTEND', scur: sum((c) => c.frontends[i]?.cur ?? 0), smax: sum((c) => c.frontends[i]?.max ?? 0),
+      slim: fe.settings.maxconn ?? cfg.global.maxconn, stot, bin: sum((c) => c.frontends[i]?.bytesIn ?? 0), bout: sum((c) => c.frontends[i]?.bytesOut ?? 0),
+      dreq: 0, dresp: 0, ereq: 0, status: 'OPEN', pid: 1, iid, sid: 0, type: 0, rate: 0, rate_lim: 0, rate_max: 0,
+      mode: fe.settings.mode, conn_rate: 0, conn_rate_max: 0, conn_tot: stot,
+    });
+  }
+  let sid = 0;
+  for (const [i, be] of cfg.backends.entries()) {
+    const iid = ids.get(`${be.src.file}:${be.src.line}`) ?? 0;
+    let weight = 0;
+    let act = 0;
+    let bck = 0;
+    let lbtot = 0;
+    let srvQueue = 0;
+    for (const [j, s] of be.servers.entries()) {
+      const id = sid++;
+      const state = t.state(id);
+      const w = t.srv(id, ServerSlot.WEIGHT);
+      const up = state === ServerOpState.UP;
+      if (up && w > 0) {
+        if (s.backup) bck++;
+        else {
+          act++;
+          weight += w;
+        }
+      }
+      const total = t.srv(id, ServerSlot.TOTAL);
+      const picked = t.srv(id, ServerSlot.LB_TOTAL);
+      lbtot += picked;
+      srvQueue += t.srv(id, ServerSlot.QUEUE);
+      add(iid, {
+        pxname: be.name, svname: s.name, qcur: t.srv(id, ServerSlot.QUEUE), qmax: t.srv(id, ServerSlot.MAX_QUEUE_SEEN),
+        scur: t.srv(id, ServerSlot.CUR_CONN), smax: t.srv(id, ServerSlot.MAX_CONN_SEEN), slim: s.maxconn > 0 ? s.maxconn : '', stot: total,
+        bin: sum((c) => c.servers[id]?.bytesIn ?? 0), bout: sum((c) => c.servers[id]?.bytesOut ?? 0),
+        dresp: 0, econ: t.srv(id, ServerSlot.CONN_ERRORS), eresp: 0, wretr: t.srv(id, ServerSlot.RETRIES), wredis: t.srv(id, ServerSlot.REDISPATCHES),
+        status: SERVER_STATUS[state] ?? 'no check', weight: w, act: s.backup ? 0 : 1, bck: s.backup ? 1 : 0, lastchg,
+        qlimit: s.maxqueue > 0 ? s.maxqueue : '', pid: 1, iid, sid: j + 1, lbtot: picked, type: 2, rate: 0, rate_max: 0,
+        cli_abrt: 0, srv_abrt: 0, lastsess: -1, qtime: 0, ctime: 0, rtime: 0, ttime: 0,
+        addr: `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`, mode: be.settings.mode, uweight: s.weight,
+      });
+    }
+    add(iid, {
+      pxname: be.name, svname: 'BACKEND', qcur: t.be(i, BackendSlot.QUEUE) + srvQueue, qmax: t.be(i, BackendSlot.MAX_QUEUE_SEEN),
+      scur: sum((c) => c.backends[i]?.cur ?? 0), smax: sum((c) => c.backends[i]?.max ?? 0), slim: fullconn(cfg, be.name),
+      stot: sum((c) => c.backends[i]?.total ?? 0), bin: sum((c) => c.backends[i]?.bytesIn ?? 0), bout: sum((c) => c.backends[i]?.bytesOut ?? 0),
+      dreq: 0, dresp: 0, econ: t.be(i, BackendSlot.CONN_ERRORS), eresp: 0, wretr: t.be(i, BackendSlot.RETRIES), wredis: t.be(i, BackendSlot.REDISPATCHES),
+      status: act + bck > 0 ? 'UP' : 'DOWN', weight, act, bck,
+      chkdown: 0, lastchg, downtime: 0, pid: 1, iid, sid: 0, lbtot, type: 1, rate: 0, rate_max: 0,
+      cli_abrt: 0, srv_abrt: 0, lastsess: -1, qtime: 0, ctime: 0, rtime: 0, ttime: 0, mode: be.settings.mode, algo: be.settings.balance,
+    });
+  }
+  for (const iid of [...byProxy.keys()].sort((a, b) => a - b)) rows.push(...(byProxy.get(iid) ?? []));
+  return rows;
 }

@@ -22,6 +22,9 @@ export class BackendRuntime implements BackendRuntimeLike {
   private rrCursor = 0;
   current = 0;
   total = 0;
+  max = 0;
+  bytesIn = 0;
+  bytesOut = 0;
 
   constructor(id: number, cfg: BackendConfig, firstServerId: number, table: ServerTable, random: () => number) {
     this.id = id;
@@ -38,6 +41,8 @@ export class BackendRuntime implements BackendRuntimeLike {
       wrrScore: 0,
       queue: [],
       served: 0,
+      bytesIn: 0,
+      bytesOut: 0,
     }));
   }
 
@@ -86,6 +91,7 @@ export class BackendRuntime implements BackendRuntimeLike {
       // deterministic: the hashed server even when it is full (it then has a queue of its own)
       const s = sourceHashPick(all, (x) => this.weight(x), sourceKey);
       if (!s) return { result: AssignResult.NONE, server: null };
+      this.table.addSrv(s.id, ServerSlot.LB_TOTAL, 1);
       if (!this.table.tryReserve(s.id, s.cfg.maxconn)) return { result: AssignResult.QUEUE_SERVER, server: s };
       s.served++;
       return { result: AssignResult.OK, server: s };
@@ -96,6 +102,7 @@ export class BackendRuntime implements BackendRuntimeLike {
     if (server && server === avoid && pool.length > 1) server = this.pick(pool.filter((s) => s !== avoid));
     if (!server) return { result: AssignResult.FULL, server: null };
     if (!this.table.tryReserve(server.id, server.cfg.maxconn)) return { result: AssignResult.FULL, server: null };
+    this.table.addSrv(server.id, ServerSlot.LB_TOTAL, 1);
     server.served++;
     return { result: AssignResult.OK, server };
   }
@@ -239,7 +246,7 @@ export function buildRuntime(
   });
   const frontends = cfg.frontends.map((f, i) => {
     const backendId = f.defaultBackend === undefined ? undefined : cfg.backends.findIndex((b) => b.name === f.defaultBackend);
-    return { id: i, puid: i + 1, cfg: f, backendId: backendId === -1 ? undefined : backendId, current: 0, total: 0 };
+    return { id: i, puid: i + 1, cfg: f, backendId: backendId === -1 ? undefined : backendId, current: 0, total: 0, max: 0, bytesIn: 0, bytesOut: 0 };
   });
   return { frontends, backends };
 }

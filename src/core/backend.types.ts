@@ -12,6 +12,9 @@ export interface ServerRuntime {
   readonly queue: QueuedLike[];
   /** Sessions of this worker currently holding a slot on this server. */
   served: number;
+  /** Bytes of ended sessions of this worker: to the server (bin) and from it (bout). */
+  bytesIn: number;
+  bytesOut: number;
 }
 
 export interface BackendRuntimeLike {
@@ -29,6 +32,11 @@ export interface FrontendRuntime {
   /** Live sessions of this worker on this frontend. */
   current: number;
   total: number;
+  /** Highest `current` seen in this worker. */
+  max: number;
+  /** Bytes of ended sessions: from clients (bin) and to them (bout). */
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /** What a queue holds: anything that can be granted a server later. */

@@ -64,7 +64,10 @@ export class Session implements ConnOwner, TimerTarget {
   /** Index in whichever queue holds the session (set by the queue). */
   queueIndex = -1;
   private queuedOn: ServerRuntime | null = null;
+  /** Bytes read from the client (HAProxy's request channel total: `bin`). */
+  bytesFromClient = 0;
   bytesToServer = 0;
+  /** Bytes read from the server and sent on (`bout`, `%B`). */
   bytesToClient = 0;
   calls = 0;
   private termCause: TerminationCause | null = null;
@@ -93,6 +96,7 @@ export class Session implements ConnOwner, TimerTarget {
     this.retriesLeft = be ? be.cfg.settings.retries : 0;
     fe.current++;
     fe.total++;
+    if (fe.current > fe.max) fe.max = fe.current;
   }
 
   private get timeouts() {
@@ -119,6 +123,14 @@ export class Session implements ConnOwner, TimerTarget {
       return;
     }
     const { result, server } = be.assign(this.srcIp, avoid);
+    if (avoid && server) {
+      // as HAProxy counts it: a redispatch that lands on the same server is a retry
+      if (server === avoid) this.countRetry(server);
+      else {
+        this.host.table.addSrv(avoid.id, ServerSlot.REDISPATCHES, 1);
+        this.host.table.addBe(be.id, BackendSlot.REDISPATCHES, 1);
+      }
+    }
     if (result === AssignResult.OK && server) {
       this.ep.server = server;
       this.ep.slotHeld = true;
@@ -155,10 +167,10 @@ export class Session implements ConnOwner, TimerTarget {
       }
       this.ep.server = server;
       server.queue.push(this);
-      table.addSrv(server.id, ServerSlot.QUEUE, 1);
+      table.maxSrv(server.id, ServerSlot.MAX_QUEUE_SEEN, table.addSrv(server.id, ServerSlot.QUEUE, 1));
     } else {
       be.queue.push(this);
-      table.addBe(be.id, BackendSlot.QUEUE, 1);
+      table.maxBe(be.id, BackendSlot.MAX_QUEUE_SEEN, table.addBe(be.id, BackendSlot.QUEUE, 1));
     }
     this.queuedOn = server;
     this.host.stats.queued++;
@@ -209,6 +221,7 @@ export class Session implements ConnOwner, TimerTarget {
       return;
     }
     this.ep.attempts++;
+    this.host.table.addSrv(server.id, ServerSlot.TOTAL, 1);
     if (this.tw < 0) this.tw = 0;
     this.ep.attach(conn, conn.attach(this));
     this.ep.setState(EpState.CON);
@@ -239,7 +252,6 @@ export class Session implements ConnOwner, TimerTarget {
     this.ep.setState(EpState.CER);
     this.ep.detachFailed(); // seed 000: nothing of this attempt survives
     this.host.stats.connectErrors++;
-    this.host.table.addSrv(server.id, ServerSlot.CONN_ERRORS, 1);
     this.retriesLeft--;
     const decision = decideRetry({
       retries: be.cfg.settings.retries,
@@ -249,25 +261,33 @@ export class Session implements ConnOwner, TimerTarget {
       activeServers: be.activeCount(),
       algo: be.algo,
     });
+    const table = this.host.table;
     if (decision === 'give-up') {
+      // HAProxy's econ: sessions that gave up connecting, counted once, on the last server
+      table.addSrv(server.id, ServerSlot.CONN_ERRORS, 1);
+      table.addBe(be.id, BackendSlot.CONN_ERRORS, 1);
       this.close(err.termination, 'C');
       return;
     }
     this.host.stats.retries++;
     if (decision === 'same') {
-      this.host.table.addSrv(server.id, ServerSlot.RETRIES, 1);
+      this.countRetry(server);
       this.ep.setState(EpState.TAR);
       this.host.sched.arm(this.expTimer, turnAroundDelay(this.timeouts.connect));
       return;
     }
     // redispatch: release the slot, forget the target (seed 001), pick again with no wait
     this.host.stats.redispatches++;
-    this.host.table.addSrv(server.id, ServerSlot.REDISPATCHES, 1);
     this.redispatched = true;
     this.releaseSlot();
     this.ep.clearTarget();
     this.ep.setState(EpState.REQ);
     this.assignServer(server);
+  }
+
+  private countRetry(server: ServerRuntime): void {
+    this.host.table.addSrv(server.id, ServerSlot.RETRIES, 1);
+    this.host.table.addBe((this.be as BackendRuntime).id, BackendSlot.RETRIES, 1);
   }
 
   private releaseSlot(): void {
@@ -319,6 +339,7 @@ export class Session implements ConnOwner, TimerTarget {
 
   private fromClient(chunk: Buffer): void {
     this.host.stats.bytesIn += chunk.length;
+    this.bytesFromClient += chunk.length;
     this.armClient();
     if (this.ep.state === EpState.EST) {
       this.toServer(this.ep.conn as ConnActor, chunk);
@@ -559,10 +580,28 @@ export class Session implements ConnOwner, TimerTarget {
     this.ep.setState(EpState.CLO);
     // HAProxy logs after the server and backend have let the session go, before the frontend
     this.releaseSlot();
+    this.account();
     if (this.be) this.be.current--;
     this.log();
     this.fe.current--;
     this.host.sessionClosed(this);
+  }
+
+  /** Add this session's bytes to its frontend, backend and server counters (`show stat`). */
+  private account(): void {
+    const up = this.bytesFromClient;
+    const down = this.bytesToClient;
+    this.fe.bytesIn += up;
+    this.fe.bytesOut += down;
+    if (this.be) {
+      this.be.bytesIn += up;
+      this.be.bytesOut += down;
+    }
+    const srv = this.ep.server;
+    if (srv && this.ep.attempts > 0) {
+      srv.bytesIn += up;
+      srv.bytesOut += down;
+    }
   }
 
   private log(): void {

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.types.ts';
+import type { ProxyCounters } from '../shared-state/snapshots.types.ts';
 import type { TcpLogFields } from '../log/log.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
 import { ConnActor } from './actor.ts';
@@ -88,6 +89,7 @@ export class WorkerRuntime implements SessionHost {
     if (be) {
       be.current++;
       be.total++;
+      if (be.current > be.max) be.max = be.current;
     }
     this.guard(s, () => s.start());
     return s;
@@ -161,6 +163,22 @@ export class WorkerRuntime implements SessionHost {
   }
 
   // ---- operations ---------------------------------------------------------------------------------
+
+  /** Per-proxy counters of this worker (`show stat` sums them over the workers). */
+  proxyCounters(): ProxyCounters {
+    const px = (p: { current: number; max: number; total: number; bytesIn: number; bytesOut: number }) => ({
+      cur: p.current,
+      max: p.max,
+      total: p.total,
+      bytesIn: p.bytesIn,
+      bytesOut: p.bytesOut,
+    });
+    return {
+      frontends: this.frontends.map(px),
+      backends: this.backends.map(px),
+      servers: this.backends.flatMap((b) => b.servers.map((s) => ({ bytesIn: s.bytesIn, bytesOut: s.bytesOut }))),
+    };
+  }
 
   snapshots(): SessionSnapshot[] {
     const out: SessionSnapshot[] = [];

@@ -2,6 +2,7 @@ import { suggest } from '../config/suggest.ts';
 import type { CliContext, CliKeyword, Level, RuntimeHost } from './runtime-api.types.ts';
 import { Levels } from './runtime-api.types.ts';
 import { humanTime, uptime } from './format.ts';
+import { renderStatCsv } from './stat.ts';
 
 const atLeast = (have: Level, need: Level): boolean => Levels.indexOf(have) >= Levels.indexOf(need);
 
@@ -101,6 +102,13 @@ export const cliKeywords: readonly CliKeyword[] = [
   },
   { words: ['show', 'info'], args: '', help: 'report information about the running process', level: 'user', run: (ctx) => showInfo(ctx.host) },
   { words: ['show', 'sess'], args: '', help: 'report the list of current sessions', level: 'operator', run: (ctx) => showSess(ctx) },
+  {
+    words: ['show', 'stat'],
+    args: '',
+    help: 'report counters for each proxy and server (HAProxy CSV)',
+    level: 'user',
+    run: async (ctx) => renderStatCsv(await ctx.host.statRows()),
+  },
   {
     words: ['show', 'servers', 'state'],
     args: '[<backend>]',

@@ -1,4 +1,5 @@
 import type { SessionSnapshot, WorkerInfo } from '../shared-state/snapshots.types.ts';
+import type { StatRow } from './stat.ts';
 
 export const Levels = ['user', 'operator', 'admin'] as const;
 export type Level = (typeof Levels)[number];
@@ -22,6 +23,8 @@ export interface RuntimeHost {
   shutdownSession(id: number): Promise<boolean>;
   /** `debug dev crash-worker`: the worker throws an uncaught exception. */
   crashWorker(index: number): Promise<boolean>;
+  /** Rows of `show stat`, in HAProxy's order (per proxy: FRONTEND, servers, BACKEND). */
+  statRows(): Promise<StatRow[]>;
   /** Rows of `show servers state` (version 1), optionally for one backend. */
   serversState(backend: string | undefined): ServerStateRow[] | null;
 }

@@ -35,6 +35,17 @@ export class ServerTable {
     return Atomics.add(this.a, id * SERVER_STRIDE + slot, d) + d;
   }
 
+  /** Raise a high-water mark slot to `v` if it is lower (races only ever lose a lower value). */
+  maxSrv(id: number, slot: number, v: number): void {
+    const i = id * SERVER_STRIDE + slot;
+    if (v > Atomics.load(this.a, i)) Atomics.store(this.a, i, v);
+  }
+
+  maxBe(id: number, slot: number, v: number): void {
+    const i = this.beBase + id * BACKEND_STRIDE + slot;
+    if (v > Atomics.load(this.a, i)) Atomics.store(this.a, i, v);
+  }
+
   be(id: number, slot: number): number {
     return Atomics.load(this.a, this.beBase + id * BACKEND_STRIDE + slot);
   }
@@ -56,7 +67,6 @@ export class ServerTable {
       if (Atomics.compareExchange(this.a, i, cur, cur + 1) === cur) {
         const max = id * SERVER_STRIDE + ServerSlot.MAX_CONN_SEEN;
         if (cur + 1 > Atomics.load(this.a, max)) Atomics.store(this.a, max, cur + 1);
-        Atomics.add(this.a, id * SERVER_STRIDE + ServerSlot.TOTAL, 1);
         return true;
       }
     }

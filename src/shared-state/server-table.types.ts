@@ -4,21 +4,26 @@ export const ServerSlot = {
   QUEUE: 1, // sessions waiting in this server's queue, all workers
   STATE: 2, // ServerOpState
   WEIGHT: 3, // effective weight
-  TOTAL: 4, // sessions ever sent to this server
-  RETRIES: 5,
-  REDISPATCHES: 6,
-  CONN_ERRORS: 7,
+  TOTAL: 4, // connection attempts to this server (HAProxy's stot)
+  RETRIES: 5, // retries on this server (HAProxy's wretr)
+  REDISPATCHES: 6, // sessions that left this server for another after a failure (wredis)
+  CONN_ERRORS: 7, // sessions that gave up connecting to this server (econ)
   MAX_CONN_SEEN: 8,
+  MAX_QUEUE_SEEN: 9,
+  LB_TOTAL: 10, // times the load balancer picked this server (HAProxy's lbtot)
 } as const;
-export const SERVER_STRIDE = 10;
+export const SERVER_STRIDE = 12;
 
 export const BackendSlot = {
   RELEASE_SEQ: 0, // bumped (and notified) whenever a server slot of this backend frees
   QUEUE: 1, // sessions waiting in the backend queue, all workers
   TOTAL: 2,
   MAX_QUEUE_SEEN: 3,
+  RETRIES: 4,
+  REDISPATCHES: 5,
+  CONN_ERRORS: 6,
 } as const;
-export const BACKEND_STRIDE = 4;
+export const BACKEND_STRIDE = 8;
 
 export const ServerOpState = { UP: 0, DOWN: 1, MAINT: 2, DRAIN: 3 } as const;
 export type ServerOpState = (typeof ServerOpState)[keyof typeof ServerOpState];

@@ -38,3 +38,11 @@ export interface WorkerInfo {
   readonly tasks: number;
   readonly connsOpen: number;
 }
+
+/** One worker's per-proxy counters (`show stat`), indexed like the config's frontends, backends and servers. */
+export interface ProxyCounters {
+  readonly frontends: ReadonlyArray<{ readonly cur: number; readonly max: number; readonly total: number; readonly bytesIn: number; readonly bytesOut: number }>;
+  readonly backends: ReadonlyArray<{ readonly cur: number; readonly max: number; readonly total: number; readonly bytesIn: number; readonly bytesOut: number }>;
+  /** By global server id (the shared table's index). */
+  readonly servers: ReadonlyArray<{ readonly bytesIn: number; readonly bytesOut: number }>;
+}

@@ -1,0 +1,103 @@
+/**
+ * `show stat` against HAProxy 2.6: the same config and the same traffic, then the CSV of both —
+ * the same header, the same rows in the same order with as many fields, and the same values in
+ * every column switchyard keeps a counter for.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { test } from 'node:test';
+import { freePort, startHaproxy } from '../helpers/haproxy.ts';
+import { closedPort, echo, exchange } from '../helpers/origins.ts';
+import { cleanup, eventually, startProxy } from '../helpers/proxy.ts';
+import { STAT_COLUMNS } from '../../src/runtime-api/stat.ts';
+
+const COMPARED = ['pxname', 'svname', 'qcur', 'scur', 'slim', 'stot', 'bin', 'bout', 'econ', 'wretr', 'wredis', 'status', 'weight', 'act', 'bck', 'qlimit', 'pid', 'iid', 'sid', 'lbtot', 'type', 'addr', 'mode', 'algo'] as const;
+
+function parseCsv(text: string): { header: string[]; rows: Array<Record<string, string>> } {
+  const lines = text.split('\n').filter((l) => l !== '');
+  const header = (lines[0] ?? '').replace(/^# /, '').replace(/,$/, '').split(',');
+  const rows = lines.slice(1).map((l) => {
+    const f = l.replace(/,$/, '').split(',');
+    assert.equal(f.length, header.length, `row has ${f.length} fields for ${header.length} columns: ${l}`);
+    return Object.fromEntries(header.map((h, i) => [h, f[i] ?? '']));
+  });
+  return { header, rows };
+}
+
+function haproxyCli(path: string, cmd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(path, () => c.write(`${cmd}\n`));
+    let out = '';
+    c.setEncoding('utf8');
+    c.on('data', (d: string) => (out += d));
+    c.on('end', () => resolve(out));
+    c.on('error', reject);
+  });
+}
+
+test('show stat: HAProxy 2.6 columns and the same counters after the same traffic', async () => {
+  const o = await echo();
+  const dead = await closedPort();
+  const [fePort, badPort] = [await freePort(), await freePort()];
+  const config = (stats: string) => `
+global
+    maxconn 1000
+    stats socket ${stats} level admin
+defaults
+    mode tcp
+    timeout connect 200ms
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${fePort}
+    maxconn 500
+    default_backend be
+backend be
+    balance roundrobin
+    server s1 127.0.0.1:${o.port} maxconn 5 maxqueue 7
+    server s2 127.0.0.1:${o.port} weight 3
+    server s3 127.0.0.1:${o.port} backup
+listen bad
+    bind 127.0.0.1:${badPort}
+    retries 1
+    server dead 127.0.0.1:${dead}
+`;
+  const traffic = async () => {
+    for (let i = 0; i < 4; i++) assert.equal((await exchange(fePort, 'hello')).data, 'hello');
+    await exchange(badPort, 'x');
+  };
+  const hapSock = `/tmp/sy-hap-stat-${process.pid}.sock`;
+  const hap = await startHaproxy(config(hapSock), fePort);
+  let hapCsv: string;
+  try {
+    await traffic();
+    await new Promise((r) => setTimeout(r, 300));
+    hapCsv = await haproxyCli(hapSock, 'show stat');
+  } finally {
+    await hap.stop();
+  }
+  // one worker: round robin across workers is proportional, not HAProxy's exact sequence
+  const p = await startProxy(config('@STATS@'), { threads: 1 });
+  let syCsv: string;
+  try {
+    await traffic();
+    await eventually(() => p.logs.length >= 5, 3000, 'all sessions logged');
+    syCsv = await p.cli('show stat');
+  } finally {
+    await cleanup(p, o);
+  }
+  const h = parseCsv(hapCsv);
+  const s = parseCsv(syCsv);
+  assert.deepEqual(s.header, h.header, 'the same columns in the same order');
+  assert.deepEqual(s.header, [...STAT_COLUMNS]);
+  assert.deepEqual(
+    s.rows.map((r) => `${r.pxname}/${r.svname}`),
+    h.rows.map((r) => `${r.pxname}/${r.svname}`),
+    'the same rows in the same order',
+  );
+  for (const [i, hr] of h.rows.entries()) {
+    const sr = s.rows[i] as Record<string, string>;
+    for (const c of COMPARED) assert.equal(sr[c], hr[c], `${hr.pxname}/${hr.svname} ${c}: switchyard ${sr[c]}, HAProxy ${hr[c]}`);
+  }
+  assert.ok(syCsv.endsWith(',\n\n'), 'rows end with a comma, the reply with an empty line');
+});
