@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.types.ts';
-import type { RuntimeHost, ServerStateRow } from '../runtime-api/runtime-api.types.ts';
+import type { RuntimeHost, ServerHandle, ServerStateRow } from '../runtime-api/runtime-api.types.ts';
 import type { StatRow } from '../runtime-api/stat.ts';
 import { BackendSlot, ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { Acceptor } from './acceptor.ts';
@@ -27,26 +27,31 @@ export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number): Runti
     shutdownSession: (id) => acc.shutdownSession(id),
     crashWorker: (index) => acc.crashWorker(index),
     statRows: () => statRows(acc, cfg),
+    server: (path) => serverHandle(acc, cfg, path),
     serversState: (backend) => {
       const rows: ServerStateRow[] = [];
       let sid = 0;
       let found = backend === undefined;
-      for (const [bi, be] of cfg.backends.entries()) {
+      const ids = proxyIds(cfg);
+      const now = Math.floor(Date.now() / 1000);
+      for (const be of cfg.backends) {
         for (const [si, s] of be.servers.entries()) {
           if (backend === undefined || be.name === backend) {
             found = true;
             const st = acc.table.state(sid);
             rows.push({
-              beId: bi + 1,
+              beId: ids.get(`${be.src.file}:${be.src.line}`) ?? 0,
               beName: be.name,
               srvId: si + 1,
               srvName: s.name,
               srvAddr: s.host,
               opState: st === ServerOpState.UP || st === ServerOpState.DRAIN ? 2 : 0,
-              adminState: st === ServerOpState.MAINT ? 1 : 0,
+              // HAProxy's admin flags: 0x01 forced maintenance, 0x08 forced drain
+              adminState: st === ServerOpState.MAINT ? 1 : st === ServerOpState.DRAIN ? 8 : 0,
               uweight: acc.table.srv(sid, ServerSlot.WEIGHT),
               iweight: s.weight,
-              timeSinceLastChange: Math.floor((Date.now() - acc.startedAt) / 1000),
+              timeSinceLastChange: Math.max(0, now - acc.table.srv(sid, ServerSlot.LAST_CHANGE)),
+              checkHealth: acc.table.srv(sid, ServerSlot.CHECK_HEALTH),
               port: s.port,
             });
           }
@@ -129,7 +134,8 @@ async function statRows(acc: Acceptor, cfg: Config): Promise<StatRow[]> {
         scur: t.srv(id, ServerSlot.CUR_CONN), smax: t.srv(id, ServerSlot.MAX_CONN_SEEN), slim: s.maxconn > 0 ? s.maxconn : '', stot: total,
         bin: sum((c) => c.servers[id]?.bytesIn ?? 0), bout: sum((c) => c.servers[id]?.bytesOut ?? 0),
         dresp: 0, econ: t.srv(id, ServerSlot.CONN_ERRORS), eresp: 0, wretr: t.srv(id, ServerSlot.RETRIES), wredis: t.srv(id, ServerSlot.REDISPATCHES),
-        status: SERVER_STATUS[state] ?? 'no check', weight: w, act: s.backup ? 0 : 1, bck: s.backup ? 1 : 0, lastchg,
+        status: SERVER_STATUS[state] ?? 'no check', weight: w, act: s.backup ? 0 : 1, bck: s.backup ? 1 : 0,
+        lastchg: Math.max(0, Math.floor(Date.now() / 1000) - t.srv(id, ServerSlot.LAST_CHANGE)),
         qlimit: s.maxqueue > 0 ? s.maxqueue : '', pid: 1, iid, sid: j + 1, lbtot: picked, type: 2, rate: 0, rate_max: 0,
         cli_abrt: 0, srv_abrt: 0, lastsess: -1, qtime: 0, ctime: 0, rtime: 0, ttime: 0,
         addr: `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`, mode: be.settings.mode, uweight: s.weight,
@@ -147,4 +153,34 @@ async function statRows(acc: Acceptor, cfg: Config): Promise<StatRow[]> {
   }
   for (const iid of [...byProxy.keys()].sort((a, b) => a - b)) rows.push(...(byProxy.get(iid) ?? []));
   return rows;
+}
+
+const STATE_OF: Record<number, 'ready' | 'down' | 'maint' | 'drain'> = { 0: 'ready', 1: 'down', 2: 'maint', 3: 'drain' };
+const OP_STATE = { ready: ServerOpState.UP, drain: ServerOpState.DRAIN, maint: ServerOpState.MAINT } as const;
+
+/** `backend/server` → a handle on its shared-table slots; HAProxy's messages when it does not exist. */
+function serverHandle(acc: Acceptor, cfg: Config, path: string): ServerHandle | string {
+  const slash = path.indexOf('/');
+  if (slash <= 0) return 'Require \'backend/server\'.\n';
+  const beName = path.slice(0, slash);
+  const srvName = path.slice(slash + 1);
+  let sid = 0;
+  for (const be of cfg.backends) {
+    if (be.name !== beName) {
+      sid += be.servers.length;
+      continue;
+    }
+    const j = be.servers.findIndex((s) => s.name === srvName);
+    if (j < 0) return 'No such server.\n';
+    const id = sid + j;
+    const t = acc.table;
+    return {
+      initialWeight: be.servers[j]?.weight ?? 0,
+      state: () => STATE_OF[t.state(id)] ?? 'ready',
+      setState: (s) => t.setState(id, OP_STATE[s]),
+      weight: () => t.srv(id, ServerSlot.WEIGHT),
+      setWeight: (w) => t.setSrv(id, ServerSlot.WEIGHT, w),
+    };
+  }
+  return 'No such backend.\n';
 }

@@ -258,6 +258,8 @@ export function initTable(cfg: Config, table: ServerTable): void {
     for (const s of b.servers) {
       table.setSrv(sid, ServerSlot.WEIGHT, s.weight);
       table.setSrv(sid, ServerSlot.STATE, s.disabled ? ServerOpState.MAINT : ServerOpState.UP);
+      table.setSrv(sid, ServerSlot.LAST_CHANGE, Math.floor(Date.now() / 1000));
+      table.setSrv(sid, ServerSlot.CHECK_HEALTH, s.disabled ? 0 : 2);
       sid++;
     }
   }

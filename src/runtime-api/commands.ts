@@ -1,5 +1,5 @@
 import { suggest } from '../config/suggest.ts';
-import type { CliContext, CliKeyword, Level, RuntimeHost } from './runtime-api.types.ts';
+import type { CliContext, CliKeyword, Level, RuntimeHost, ServerHandle } from './runtime-api.types.ts';
 import { Levels } from './runtime-api.types.ts';
 import { humanTime, uptime } from './format.ts';
 import { renderStatCsv } from './stat.ts';
@@ -72,9 +72,32 @@ function showServersState(h: RuntimeHost, be: string | undefined): string {
   let out =
     '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n';
   for (const r of rows) {
-    out += `${r.beId} ${r.beName} ${r.srvId} ${r.srvName} ${r.srvAddr} ${r.opState} ${r.adminState} ${r.uweight} ${r.iweight} ${r.timeSinceLastChange} 1 0 0 0 0 0 0 - ${r.port} - 0 0 - - 0\n`;
+    out += `${r.beId} ${r.beName} ${r.srvId} ${r.srvName} ${r.srvAddr} ${r.opState} ${r.adminState} ${r.uweight} ${r.iweight} ${r.timeSinceLastChange} 1 0 ${r.checkHealth} 0 0 0 0 - ${r.port} - 0 0 - - 0\n`;
   }
   return out;
+}
+
+function withServer(ctx: CliContext, path: string | undefined, fn: (s: ServerHandle) => string): string {
+  if (!path) return 'Require \'backend/server\'.\n';
+  const s = ctx.host.server(path);
+  if (typeof s === 'string') return s;
+  return fn(s);
+}
+
+function setState(s: ServerHandle, state: 'ready' | 'drain' | 'maint'): string {
+  s.setState(state);
+  return '';
+}
+
+/** `<n>` (0..256) or `<n>%` of the initial weight, as HAProxy accepts them. */
+function setWeight(s: ServerHandle, value: string | undefined): string {
+  const m = /^(\d+)(%?)$/.exec(value ?? '');
+  if (!m) return 'Require <weight> or <weight%>.\n';
+  const n = Number(m[1]);
+  const w = m[2] ? Math.floor((s.initialWeight * n) / 100) : n; // integer maths, as HAProxy
+  if (w > 256) return 'Absolute weight can only be between 0 and 256 inclusive.\n';
+  s.setWeight(w);
+  return '';
 }
 
 /** The runtime API keyword table: `help` and dispatch both read it. */
@@ -127,6 +150,50 @@ export const cliKeywords: readonly CliKeyword[] = [
       if (!raw || !Number.isFinite(id)) return 'Session pointer expected (use \'show sess\').\n';
       return (await ctx.host.shutdownSession(id)) ? '' : 'No such session (use \'show sess\').\n';
     },
+  },
+  {
+    words: ['disable', 'server'],
+    args: '<bk>/<srv>',
+    help: 'put the server in maintenance: no new session goes to it',
+    level: 'admin',
+    run: (ctx, args) => withServer(ctx, args[0], (s) => setState(s, 'maint')),
+  },
+  {
+    words: ['enable', 'server'],
+    args: '<bk>/<srv>',
+    help: 'take the server out of maintenance',
+    level: 'admin',
+    run: (ctx, args) => withServer(ctx, args[0], (s) => setState(s, 'ready')),
+  },
+  {
+    words: ['set', 'server'],
+    args: '<bk>/<srv> state ready|drain|maint | weight <n>[%]',
+    help: 'change a server\'s administrative state or its weight',
+    level: 'admin',
+    run: (ctx, args) =>
+      withServer(ctx, args[0], (s) => {
+        const [what, value] = [args[1], args[2]];
+        if (what === 'state') {
+          if (value !== 'ready' && value !== 'drain' && value !== 'maint') return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
+          return setState(s, value);
+        }
+        if (what === 'weight') return setWeight(s, value);
+        return "'set server <srv>' only supports 'state' and 'weight'.\n";
+      }),
+  },
+  {
+    words: ['set', 'weight'],
+    args: '<bk>/<srv> <n>[%]',
+    help: 'change a server\'s weight (same as set server … weight)',
+    level: 'admin',
+    run: (ctx, args) => withServer(ctx, args[0], (s) => setWeight(s, args[1])),
+  },
+  {
+    words: ['get', 'weight'],
+    args: '<bk>/<srv>',
+    help: 'report a server\'s current and initial weight',
+    level: 'user',
+    run: (ctx, args) => withServer(ctx, args[0], (s) => `${s.weight()} (initial ${s.initialWeight})\n`),
   },
   {
     words: ['debug', 'dev', 'crash-worker'],

@@ -25,8 +25,19 @@ export interface RuntimeHost {
   crashWorker(index: number): Promise<boolean>;
   /** Rows of `show stat`, in HAProxy's order (per proxy: FRONTEND, servers, BACKEND). */
   statRows(): Promise<StatRow[]>;
+  /** Find a server by `backend/server`; a message (HAProxy's wording) when there is none. */
+  server(path: string): ServerHandle | string;
   /** Rows of `show servers state` (version 1), optionally for one backend. */
   serversState(backend: string | undefined): ServerStateRow[] | null;
+}
+
+/** One server, as the runtime API changes it: state and weight live in the shared table. */
+export interface ServerHandle {
+  readonly initialWeight: number;
+  state(): 'ready' | 'drain' | 'maint' | 'down';
+  setState(s: 'ready' | 'drain' | 'maint'): void;
+  weight(): number;
+  setWeight(w: number): void;
 }
 
 export interface ServerStateRow {
@@ -40,6 +51,8 @@ export interface ServerStateRow {
   readonly uweight: number;
   readonly iweight: number;
   readonly timeSinceLastChange: number;
+  /** HAProxy's check health counter: `rise` (2) while up, 0 when down or in maintenance. */
+  readonly checkHealth: number;
   readonly port: number;
 }
 

@@ -1,5 +1,5 @@
-import type { ServerOpState, ServerTableInit } from './server-table.types.ts';
-import { BACKEND_STRIDE, BackendSlot, SERVER_STRIDE, ServerSlot } from './server-table.types.ts';
+import type { ServerTableInit } from './server-table.types.ts';
+import { BACKEND_STRIDE, BackendSlot, SERVER_STRIDE, ServerOpState, ServerSlot } from './server-table.types.ts';
 
 /**
  * Per-server and per-backend state shared by all workers without messages. Writes that must be
@@ -56,6 +56,14 @@ export class ServerTable {
 
   state(id: number): ServerOpState {
     return this.srv(id, ServerSlot.STATE) as ServerOpState;
+  }
+
+  /** Change a server's operational state, remembering when (for `show servers state`, `show stat`). */
+  setState(id: number, state: ServerOpState, nowSec = Math.floor(Date.now() / 1000)): void {
+    if (this.state(id) === state) return;
+    this.setSrv(id, ServerSlot.STATE, state);
+    this.setSrv(id, ServerSlot.LAST_CHANGE, nowSec);
+    if (state === ServerOpState.MAINT || state === ServerOpState.DOWN) this.setSrv(id, ServerSlot.CHECK_HEALTH, 0);
   }
 
   /** Take one connection slot on server `id` if it has one free (`maxconn` 0 = unlimited). */

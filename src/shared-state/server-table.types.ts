@@ -11,8 +11,10 @@ export const ServerSlot = {
   MAX_CONN_SEEN: 8,
   MAX_QUEUE_SEEN: 9,
   LB_TOTAL: 10, // times the load balancer picked this server (HAProxy's lbtot)
+  LAST_CHANGE: 11, // wall-clock seconds of the last state change
+  CHECK_HEALTH: 12, // HAProxy's health counter: `rise` when up; 0 after maintenance until checks run
 } as const;
-export const SERVER_STRIDE = 12;
+export const SERVER_STRIDE = 14;
 
 export const BackendSlot = {
   RELEASE_SEQ: 0, // bumped (and notified) whenever a server slot of this backend frees

@@ -101,3 +101,61 @@ listen bad
   }
   assert.ok(syCsv.endsWith(',\n\n'), 'rows end with a comma, the reply with an empty line');
 });
+
+test('server state commands and show servers state answer as HAProxy 2.6 does', async () => {
+  const o = await echo();
+  const port = await freePort();
+  const config = (stats: string) => `
+global
+    stats socket ${stats} level admin
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:${port}
+    default_backend be
+backend be
+    server s1 127.0.0.1:${o.port}
+    server s2 127.0.0.1:${o.port} weight 3
+`;
+  const script = [
+    'show servers state',
+    'disable server be/s1',
+    'set server be/s2 weight 0',
+    'get weight be/s2',
+    'set server be/s2 state drain',
+    'show servers state be',
+    'enable server be/s1',
+    'set server be/s2 state ready',
+    'set weight be/s2 50%',
+    'get weight be/s2',
+    'show servers state be',
+    'get weight be/nope',
+    'get weight nope/s1',
+    'show servers state nope',
+  ];
+  // the time since the last change is the only field that may differ
+  const mask = (out: string) => out.replace(/^(\d+ \S+ \d+ \S+ \S+ \d+ \d+ \d+ \d+) \d+ /gm, '$1 T ');
+  const run = async (cli: (cmd: string) => Promise<string>) => {
+    const outs: string[] = [];
+    for (const cmd of script) outs.push(mask(await cli(cmd)));
+    return outs;
+  };
+  const hapSock = `/tmp/sy-hap-state-${process.pid}.sock`;
+  const hap = await startHaproxy(config(hapSock), port);
+  let expected: string[];
+  try {
+    expected = await run((c) => haproxyCli(hapSock, c));
+  } finally {
+    await hap.stop();
+  }
+  const p = await startProxy(config('@STATS@'));
+  try {
+    const got = await run((c) => p.cli(c));
+    for (const [i, cmd] of script.entries()) assert.equal(got[i], expected[i], `'${cmd}'`);
+  } finally {
+    await cleanup(p, o);
+  }
+});

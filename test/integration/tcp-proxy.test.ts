@@ -128,3 +128,28 @@ test('nothing is left once traffic stops: no session, connection or timer in any
   const info = parseInfo(await p.cli('show info'));
   assert.equal(info.get('Stale_commands'), '0');
 });
+
+test('disable/enable server, set server state and weight, get weight: sessions follow at once', async () => {
+  const who = async (n: number) => {
+    const seen: string[] = [];
+    for (let i = 0; i < n; i++) seen.push((await exchange(p.port('rr'), '.')).data.slice(0, 1));
+    return seen;
+  };
+  assert.equal(await p.cli('disable server rr/a'), '\n');
+  assert.deepEqual(new Set(await who(8)), new Set(['B']), 'a server in maintenance gets no session');
+  assert.match(await p.cli('show servers state rr'), /\n\d+ rr 1 a 127\.0\.0\.1 0 1 /, 'op state stopped, admin state forced maintenance');
+  await p.cli('enable server rr/a');
+  await p.cli('set server rr/b state drain');
+  assert.deepEqual(new Set(await who(6)), new Set(['A']), 'a draining server gets no new session');
+  await p.cli('set server rr/b state ready');
+  assert.equal(await p.cli('set server rr/b weight 0'), '\n');
+  assert.equal(await p.cli('get weight rr/b'), '0 (initial 3)\n\n');
+  assert.deepEqual(new Set(await who(6)), new Set(['A']), 'weight 0: no session');
+  await p.cli('set weight rr/b 100%');
+  assert.equal(await p.cli('get weight rr/b'), '3 (initial 3)\n\n');
+  assert.deepEqual(new Set(await who(12)), new Set(['A', 'B']));
+  assert.equal(await p.cli('get weight rr/nope'), 'No such server.\n\n');
+  assert.equal(await p.cli('get weight nope/a'), 'No such backend.\n\n');
+  assert.match(await p.cli('set server rr/a state up'), /expects 'ready', 'drain' and 'maint'/);
+  assert.match(await p.cli('set server rr/a weight 999'), /between 0 and 256/);
+});
