@@ -108,6 +108,7 @@ const control: WorkerControl = {
       bytesIn: s.bytesIn,
       bytesOut: s.bytesOut,
       internalErrors: s.internalErrors,
+      droppedLogs: loggers.reduce((n, l) => n + l.dropped, 0),
       timers: rt.sched.timersPending,
       loops: rt.sched.wakeups,
       tasks: rt.sched.tasksRun,

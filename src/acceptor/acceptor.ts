@@ -275,6 +275,10 @@ export class Acceptor {
     return true;
   }
 
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   get heldCount(): number {
     return this.held.length;
   }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import type { Config } from '../config/config.types.ts';
 import type { RuntimeHost, ServerHandle, ServerStateRow } from '../runtime-api/runtime-api.types.ts';
 import type { StatRow } from '../runtime-api/stat.ts';
@@ -9,7 +11,16 @@ export const RELEASE_DATE = '2026/11/25';
 
 /** The runtime API's view of the process, backed by the acceptor, its workers and the shared table. */
 export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number): RuntimeHost {
+  let debugCommands = 0;
   return {
+    node: os.hostname(),
+    fdLimit,
+    stopping: () => acc.isStopping,
+    listeners: () => acc.listeners.length,
+    debugCommands: () => debugCommands,
+    countDebugCommand: () => {
+      debugCommands++;
+    },
     name: 'switchyard',
     version: VERSION,
     releaseDate: RELEASE_DATE,
@@ -183,4 +194,14 @@ function serverHandle(acc: Acceptor, cfg: Config, path: string): ServerHandle | 
     };
   }
   return 'No such backend.\n';
+}
+
+/** The soft limit on open files, from /proc (HAProxy's Ulimit-n); 0 where it cannot be read. */
+function fdLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }

@@ -6,11 +6,15 @@ import { renderStatCsv } from './stat.ts';
 
 const atLeast = (have: Level, need: Level): boolean => Levels.indexOf(have) >= Levels.indexOf(need);
 
-/** `show info`: HAProxy's field names in HAProxy's order, then switchyard's per-worker lines. */
+/** `show info`: HAProxy 2.6's fields, in its order (counters switchyard does not keep are 0), then
+ * switchyard's own: actor epochs, supervision, and one group of lines per worker. */
 async function showInfo(h: RuntimeHost): Promise<string> {
   const workers = await h.workers();
   const sum = (f: (w: (typeof workers)[number]) => number): number => workers.reduce((a, w) => a + f(w), 0);
   const up = Date.now() - h.startedAt;
+  const cur = sum((w) => w.sessionsLive);
+  const cum = Math.max(h.cumConns(), sum((w) => w.handoffs));
+  const limit = h.fdLimit();
   const lines: Array<[string, string | number]> = [
     ['Name', h.name],
     ['Version', h.version],
@@ -22,12 +26,46 @@ async function showInfo(h: RuntimeHost): Promise<string> {
     ['Uptime', uptime(up)],
     ['Uptime_sec', Math.floor(up / 1000)],
     ['Memmax_MB', 0],
+    ['PoolAlloc_MB', 0],
+    ['PoolUsed_MB', 0],
+    ['PoolFailed', 0],
+    ['Ulimit-n', limit],
+    ['Maxsock', limit],
     ['Maxconn', h.maxconn],
     ['Hard_maxconn', h.maxconn],
-    ['CurrConns', h.currConns()],
-    ['CumConns', h.cumConns()],
-    ['Stopping', 0],
-    ['Jobs', h.currConns()],
+    ['CurrConns', cur],
+    ['CumConns', cum],
+    ['CumReq', cum],
+  ];
+  for (const k of ['MaxSslConns', 'CurrSslConns', 'CumSslConns', 'Maxpipes', 'PipesUsed', 'PipesFree', 'ConnRate', 'ConnRateLimit', 'MaxConnRate', 'SessRate', 'SessRateLimit', 'MaxSessRate', 'SslRate', 'SslRateLimit', 'MaxSslRate', 'SslFrontendKeyRate', 'SslFrontendMaxKeyRate', 'SslFrontendSessionReuse_pct', 'SslBackendKeyRate', 'SslBackendMaxKeyRate', 'SslCacheLookups', 'SslCacheMisses', 'CompressBpsIn', 'CompressBpsOut', 'CompressBpsRateLim']) {
+    lines.push([k, 0]);
+  }
+  lines.push(
+    ['Tasks', cur + sum((w) => w.timers)],
+    ['Run_queue', 0],
+    ['Idle_pct', 100],
+    ['node', h.node],
+    ['Stopping', h.stopping() ? 1 : 0],
+    ['Jobs', cur + h.listeners()],
+    ['Unstoppable Jobs', 0],
+    ['Listeners', h.listeners()],
+    ['ActivePeers', 0],
+    ['ConnectedPeers', 0],
+    ['DroppedLogs', sum((w) => w.droppedLogs)],
+    ['BusyPolling', 0],
+    ['FailedResolutions', 0],
+    ['TotalBytesOut', sum((w) => w.bytesOut)],
+    ['TotalSplicdedBytesOut', 0],
+    ['BytesOutRate', 0],
+    ['DebugCommandsIssued', h.debugCommands()],
+    ['CumRecvLogs', 0],
+    ['Build info', h.version],
+    ['Memmax_bytes', 0],
+    ['PoolAlloc_bytes', 0],
+    ['PoolUsed_bytes', 0],
+    ['Start_time_sec', Math.floor(h.startedAt / 1000)],
+    ['Tainted', 0],
+    // switchyard's own
     ['Stale_events', sum((w) => w.staleEvents)],
     ['Stale_commands', sum((w) => w.staleCommands)],
     ['Connect_errors', sum((w) => w.connectErrors)],
@@ -36,7 +74,7 @@ async function showInfo(h: RuntimeHost): Promise<string> {
     ['Lost_sessions', h.lostSessions()],
     ['Worker_restarts', h.workerDeaths()],
     ['Held_sockets', h.heldSockets()],
-  ];
+  );
   for (const w of workers) {
     lines.push([`Worker_${w.workerId}_sessions`, w.sessionsLive]);
     lines.push([`Worker_${w.workerId}_cum_sessions`, w.sessionsTotal]);
@@ -203,6 +241,7 @@ export const cliKeywords: readonly CliKeyword[] = [
     run: async (ctx, args) => {
       const n = Number(args[0]);
       if (!Number.isInteger(n)) return 'Worker number expected.\n';
+      ctx.host.countDebugCommand();
       return (await ctx.host.crashWorker(n)) ? '' : 'No such worker.\n';
     },
   },

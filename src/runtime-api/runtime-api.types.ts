@@ -14,6 +14,15 @@ export interface RuntimeHost {
   readonly nbthread: number;
   readonly maxconn: number;
   currConns(): number;
+  /** The host name (`node` in `show info`). */
+  readonly node: string;
+  /** The open-files limit of the process (`Ulimit-n`). */
+  fdLimit(): number;
+  stopping(): boolean;
+  /** Listening sockets of the acceptor. */
+  listeners(): number;
+  debugCommands(): number;
+  countDebugCommand(): void;
   cumConns(): number;
   lostSessions(): number;
   workerDeaths(): number;

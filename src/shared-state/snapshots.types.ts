@@ -33,6 +33,8 @@ export interface WorkerInfo {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly internalErrors: number;
+  /** Log lines that could not be written (HAProxy's DroppedLogs). */
+  readonly droppedLogs: number;
   readonly timers: number;
   readonly loops: number;
   readonly tasks: number;

@@ -1,5 +1,6 @@
 /**
- * `show stat` against HAProxy 2.6: the same config and the same traffic, then the CSV of both —
+ * The runtime API against HAProxy 2.6 (`show stat`, `show info`, `show servers state` and the
+ * server state commands): the same config and traffic on both. For `show stat`, the CSV of both —
  * the same header, the same rows in the same order with as many fields, and the same values in
  * every column switchyard keeps a counter for.
  */
@@ -155,6 +156,37 @@ backend be
   try {
     const got = await run((c) => p.cli(c));
     for (const [i, cmd] of script.entries()) assert.equal(got[i], expected[i], `'${cmd}'`);
+  } finally {
+    await cleanup(p, o);
+  }
+});
+
+test("show info: HAProxy 2.6's fields in HAProxy's order, switchyard's own after them", async () => {
+  const o = await echo();
+  const port = await freePort();
+  const config = (stats: string) => `global\n    stats socket ${stats} level admin\ndefaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nlisten app\n    bind 127.0.0.1:${port}\n    server s1 127.0.0.1:${o.port}\n`;
+  const names = (out: string) => out.split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf(':')));
+  const hapSock = `/tmp/sy-hap-info-${process.pid}.sock`;
+  const hap = await startHaproxy(config(hapSock), port);
+  let expected: string[];
+  try {
+    expected = names(await haproxyCli(hapSock, 'show info'));
+  } finally {
+    await hap.stop();
+  }
+  const p = await startProxy(config('@STATS@'), { threads: 2 });
+  try {
+    await exchange(port, 'x');
+    const out = await p.cli('show info');
+    const got = names(out);
+    assert.deepEqual(got.slice(0, expected.length), expected);
+    assert.ok(got.includes('Stale_events') && got.includes('Worker_1_sessions'));
+    const info = Object.fromEntries(out.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+    assert.equal(info.Nbthread, '2');
+    assert.equal(info.Listeners, '1');
+    assert.equal(info.CumConns, '1');
+    assert.equal(info.Stopping, '0');
+    assert.ok(Number(info['Ulimit-n']) > 0);
   } finally {
     await cleanup(p, o);
   }
