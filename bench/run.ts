@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { runSeam } from './seam.ts';
 import { runTcpRelay, type TargetResult } from './tcp-relay.ts';
 
 const quick = process.argv.includes('--quick');
@@ -34,11 +35,13 @@ ${bars}
 }
 
 const relay = await runTcpRelay(quick);
+process.stderr.write('seam: bare socket against NodeTransport + ConnActor…\n');
+const seam = await runSeam(quick);
 fs.mkdirSync(RESULTS, { recursive: true });
 const base = path.join(RESULTS, `${relay.date}${quick ? '-quick' : ''}`);
-const md = `# switchyard benchmarks\n\n${relay.markdown}\n\n![CPU per connection](${path.basename(base)}.svg)\n`;
+const md = `# switchyard benchmarks\n\n${relay.markdown}\n\n![CPU per connection](${path.basename(base)}.svg)\n\n${seam.markdown}\n`;
 fs.writeFileSync(`${base}.md`, md);
-fs.writeFileSync(`${base}.json`, `${JSON.stringify({ tcpRelay: relay }, null, 2)}\n`);
+fs.writeFileSync(`${base}.json`, `${JSON.stringify({ tcpRelay: relay, seam }, null, 2)}\n`);
 const rows = (f: (t: TargetResult) => number) => relay.targets.map((t) => ({ label: t.name, value: f(t) }));
 fs.writeFileSync(`${base}.svg`, barChart(`TCP relay: proxy CPU per connection (lower is better) — ${relay.date}`, 'µs', rows((t) => t.cpuUsPerConn)));
 process.stdout.write(`${md}\nwritten: ${base}.md, .json, .svg\n`);
