@@ -8,6 +8,7 @@ import { helpText } from '../config/keywords.ts';
 import { loadConfig, quickConfig } from '../config/parse.ts';
 import { initTable } from '../core/backend.ts';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
+import { loadServerState } from '../shared-state/server-state-file.ts';
 import { ServerTable } from '../shared-state/server-table.ts';
 import { parseArgs } from './args.ts';
 import { FLAGS, UsageError } from './args.types.ts';
@@ -90,6 +91,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const servers = cfg.backends.reduce((n, b) => n + b.servers.length, 0);
   const table = ServerTable.create(servers, cfg.backends.length);
   initTable(cfg, table);
+  for (const w of loadServerState(cfg, table)) if (!args.quiet) process.stderr.write(`[WARNING] ${w}\n`);
   const acceptor = new Acceptor(cfg, table, { threads, reusePort: args.accept === 'reuseport', workerUrl: WORKER_URL, notice });
   const apis = cfg.global.statsSockets.map((s) => new RuntimeApiServer(s, runtimeHost(acceptor, cfg, threads)));
   try {

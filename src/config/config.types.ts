@@ -75,6 +75,10 @@ export interface GlobalConfig {
   hardStopAfter: number; // default 30 000 ms
   /** `log-tag`: the syslog tag (default `switchyard`). */
   logTag?: string;
+  /** `server-state-file`: where `show servers state` was saved before a reload. */
+  serverStateFile?: string;
+  /** `server-state-base`: the directory a relative state file is in. */
+  serverStateBase?: string;
   statsSockets: StatsSocketConfig[];
   logs: LogTarget[];
 }
@@ -96,6 +100,8 @@ export interface ProxySettings {
   redispatch: number;
   /** `no log` in the proxy: no session lines at all. */
   noLog?: boolean;
+  /** `load-server-state-from-file global|none`: restore server states from the global file. */
+  loadServerState?: 'global' | 'none';
   /** `option dontlognull`: no line for sessions that carried no data. */
   dontlognull: boolean;
   /** `option httplog` (HTTP log format once the HTTP engine lands; tcplog in TCP mode). */

@@ -301,6 +301,42 @@ export const keywords: readonly Keyword[] = [
     },
   },
   {
+    name: 'server-state-file',
+    sections: ['global'],
+    cap: 'any',
+    args: '<file>',
+    help: "the file of saved server states (the output of 'show servers state') read at start",
+    parse(ctx, args) {
+      arity('server-state-file', args, 1);
+      ctx.global.serverStateFile = args[0] as string;
+    },
+  },
+  {
+    name: 'server-state-base',
+    sections: ['global'],
+    cap: 'any',
+    args: '<dir>',
+    help: 'the directory of a relative server-state-file',
+    parse(ctx, args) {
+      arity('server-state-base', args, 1);
+      ctx.global.serverStateBase = args[0] as string;
+    },
+  },
+  {
+    name: 'load-server-state-from-file',
+    sections: PROXIES,
+    cap: 'be',
+    args: 'global|none',
+    help: "restore this backend's server states (maintenance, drain, weight) from server-state-file",
+    parse(ctx, args) {
+      arity('load-server-state-from-file', args, 1);
+      const v = args[0] as string;
+      if (v === 'local') throw new KeywordError(`load-server-state-from-file local: per-backend state files are not supported yet; use 'global'`);
+      if (v !== 'global' && v !== 'none') throw new KeywordError(`load-server-state-from-file: expected 'global' or 'none', got '${v}'`);
+      px(ctx).settings.loadServerState = v;
+    },
+  },
+  {
     name: 'daemon',
     sections: ['global'],
     cap: 'any',

@@ -149,6 +149,7 @@ const checkCases: Array<[string, string]> = [
   ['bad timeout', 'defaults\n    timeout client 10x\nlisten a\n    bind 127.0.0.1:1\n'],
   ['unknown balance', 'listen a\n    bind 127.0.0.1:1\n    balance fastest\n'],
   ['missing default_backend target', 'frontend f\n    bind 127.0.0.1:1\n    default_backend nope\n'],
+  ['server state file keywords', 'global\n    server-state-base /tmp\n    server-state-file sy.state\ndefaults\n    load-server-state-from-file global\nlisten a\n    bind 127.0.0.1:1\n    server s 127.0.0.1:2\n'],
   ['weight out of range', 'listen a\n    bind 127.0.0.1:1\n    server s 127.0.0.1:2 weight 300\n'],
 ];
 
