@@ -40,6 +40,9 @@ const seam: Receiver = (sock, done) => {
         done(n);
       }
     },
+    onFault(err: unknown) {
+      throw err;
+    },
   };
   const actor: ConnActor = new ConnActor('client', new NodeTransport(sock), stats, true);
   epoch = actor.attach(owner);

@@ -115,8 +115,13 @@ export class ConnActor implements TransportReceiver, ConnActorLike {
    */
   post(epoch: number, ev: ConnEvent, err?: TransportError): void {
     const o = this.owner;
-    if (o) o.onConnEvent(this, epoch, ev, err);
-    else this.stats.staleEvents++;
+    if (!o) this.stats.staleEvents++;
+    else
+      try {
+        o.onConnEvent(this, epoch, ev, err);
+      } catch (e) {
+        o.onFault(e);
+      }
   }
 
   // ---- events from the transport -------------------------------------------------------------
@@ -130,8 +135,15 @@ export class ConnActor implements TransportReceiver, ConnActorLike {
   onData(chunk: Buffer): void {
     this.bytesIn += chunk.length;
     const o = this.owner;
-    if (o) o.onConnData(this, this.epoch, chunk);
-    else this.destroy(false); // nobody owns it: nothing may read it
+    if (!o) {
+      this.destroy(false); // nobody owns it: nothing may read it
+      return;
+    }
+    try {
+      o.onConnData(this, this.epoch, chunk);
+    } catch (e) {
+      o.onFault(e);
+    }
   }
 
   onEnd(): void {
@@ -144,8 +156,7 @@ export class ConnActor implements TransportReceiver, ConnActorLike {
   }
 
   onError(err: TransportError): void {
-    const o = this.owner;
-    if (o) o.onConnEvent(this, this.epoch, ConnEvent.ERROR, err);
+    this.deliver(ConnEvent.ERROR, err);
     this.destroy(false);
   }
 
@@ -156,12 +167,27 @@ export class ConnActor implements TransportReceiver, ConnActorLike {
     }
     const o = this.owner;
     this.owner = null;
-    if (o) o.onConnEvent(this, this.epoch, ConnEvent.CLOSE);
+    if (o)
+      try {
+        o.onConnEvent(this, this.epoch, ConnEvent.CLOSE);
+      } catch (e) {
+        o.onFault(e);
+      }
   }
 
   private emit(ev: ConnEvent): void {
-    const o = this.owner;
-    if (o) o.onConnEvent(this, this.epoch, ev);
+    if (this.owner) this.deliver(ev);
     else if (ev !== ConnEvent.DRAIN) this.destroy(false);
+  }
+
+  /** Hand an event to the owner; an exception in its handler is the owner's fault to contain. */
+  private deliver(ev: ConnEvent, err?: TransportError): void {
+    const o = this.owner;
+    if (!o) return;
+    try {
+      o.onConnEvent(this, this.epoch, ev, err);
+    } catch (e) {
+      o.onFault(e);
+    }
   }
 }

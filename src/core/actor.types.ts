@@ -34,6 +34,8 @@ export type ConnEvent = (typeof ConnEvent)[keyof typeof ConnEvent];
 export interface ConnOwner {
   onConnData(conn: ConnActorLike, epoch: number, chunk: Buffer): void;
   onConnEvent(conn: ConnActorLike, epoch: number, ev: ConnEvent, err?: TransportError): void;
+  /** One of the handlers above threw: contain it (a session ends with `I`), never the worker. */
+  onFault(err: unknown): void;
 }
 
 /** What an owner sees of its connection (kept minimal so owners can be tested alone). */

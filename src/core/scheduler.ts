@@ -164,7 +164,15 @@ export class Scheduler {
       // A handler run earlier in this batch may have re-armed or cancelled this one.
       if (t.filedTick !== -1 || t.expiresAt === NEVER) continue;
       t.expiresAt = NEVER;
-      t.target.onTimer(t.kind);
+      try {
+        t.target.onTimer(t.kind);
+      } catch (err) {
+        // one target's failure must not stop the other timers of this tick
+        if (t.target.onFault) t.target.onFault(err);
+        else queueMicrotask(() => {
+          throw err;
+        });
+      }
     }
     this.rearm();
   };

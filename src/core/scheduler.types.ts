@@ -14,6 +14,8 @@ export interface Clock {
 /** Who a timer calls: an object with one method, so arming a timer allocates no closure. */
 export interface TimerTarget {
   onTimer(kind: number): void;
+  /** `onTimer` threw: contain it. Without it the error is rethrown after the other timers ran. */
+  onFault?(err: unknown): void;
 }
 
 /** Wheel geometry: 512 slots of 4 ms cover ~2 s per turn; later expiries ride extra turns. */

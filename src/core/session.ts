@@ -552,6 +552,22 @@ export class Session implements ConnOwner, TimerTarget {
 
   // ---- end of session -----------------------------------------------------------------------
 
+  /**
+   * Crash containment: an exception in this session's code ends this session only, with `I`
+   * (internal error); its sockets are closed even if closing itself fails.
+   */
+  onFault(err: unknown): void {
+    this.host.sessionFault(this, err);
+    try {
+      this.close('I', this.phase());
+    } catch {
+      this.done = true;
+      this.ep.conn?.transport.destroy();
+      this.cli.transport.destroy();
+      this.host.sessionClosed(this);
+    }
+  }
+
   /** Kill from the runtime API (`shutdown session`). */
   kill(): void {
     this.close('K', this.phase());

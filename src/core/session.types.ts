@@ -20,6 +20,8 @@ export interface SessionHost {
   watchQueue(be: BackendRuntime): void;
   /** A slot of `be` was freed by this worker: grant queued sessions. */
   slotFreed(be: BackendRuntime): void;
+  /** An exception escaped this session's code: report it (with the session id and stack). */
+  sessionFault(s: SessionLike, err: unknown): void;
   /** Live sessions of this worker (HAProxy's actconn, per worker). */
   readonly liveSessions: number;
 }

@@ -9,7 +9,7 @@ import type { FrontendRuntime } from './backend.types.ts';
 import { AssignResult } from './backend.types.ts';
 import type { Scheduler } from './scheduler.ts';
 import { Session } from './session.ts';
-import type { SessionHost, SessionSnapshot, WorkerStats } from './session.types.ts';
+import type { SessionHost, SessionLike, SessionSnapshot, WorkerStats } from './session.types.ts';
 import { newWorkerStats } from './session.types.ts';
 import type { Network, Transport } from './transport.types.ts';
 
@@ -100,14 +100,13 @@ export class WorkerRuntime implements SessionHost {
     try {
       fn();
     } catch (err) {
-      this.stats.internalErrors++;
-      process.emitWarning(`session ${s.id}: internal error: ${(err as Error)?.stack ?? String(err)}`);
-      try {
-        s.close('I', 'D');
-      } catch {
-        /* already broken: the actor sockets are closed by their own error paths */
-      }
+      s.onFault(err);
     }
+  }
+
+  sessionFault(s: SessionLike, err: unknown): void {
+    this.stats.internalErrors++;
+    process.emitWarning(`session ${s.id}: internal error, session closed: ${(err as Error)?.stack ?? String(err)}`);
   }
 
   sessionClosed(s: Session): void {

@@ -12,7 +12,11 @@ class Owner implements ConnOwner {
   epoch = 0;
   seen: ConnEvent[] = [];
   dropped = 0;
+  faults: unknown[] = [];
   onConnData(): void {}
+  onFault(err: unknown): void {
+    this.faults.push(err);
+  }
   onConnEvent(_c: ConnActorLike, epoch: number, ev: ConnEvent): void {
     if (epoch !== this.epoch) {
       this.dropped++;
@@ -87,4 +91,17 @@ test('connection state machine refuses illegal transitions', () => {
   assert.equal(conn.state, 'READY');
   conn.close(o.epoch);
   assert.equal(conn.state, 'CLOSED');
+});
+
+test("an exception in the owner's handler is handed back to the owner, not thrown at the socket", () => {
+  const t = clientTransport();
+  const conn = new ConnActor('server', t, stats(), true);
+  const o = new Owner();
+  o.epoch = conn.attach(o);
+  o.onConnEvent = () => {
+    throw new Error('bug in a handler');
+  };
+  assert.doesNotThrow(() => t.peerEnd());
+  assert.equal(o.faults.length, 1);
+  assert.match(String(o.faults[0]), /bug in a handler/);
 });

@@ -77,3 +77,19 @@ test('deferred tasks run after the current callback, in order', () => {
   clock.flush();
   assert.deepEqual(seen, [1, 2]);
 });
+
+test('a timer handler that throws is contained; the other timers of the same tick still fire', () => {
+  const { clock, sched, fired, target } = setup();
+  const faults: unknown[] = [];
+  const bad = {
+    onTimer: () => {
+      throw new Error('bad handler');
+    },
+    onFault: (e: unknown) => faults.push(e),
+  };
+  sched.arm(new Timer(bad, 1), 10);
+  sched.arm(new Timer(target, 2), 10);
+  clock.advance(20);
+  assert.equal(faults.length, 1);
+  assert.deepEqual(fired.map((f) => f[0]), [2]);
+});

@@ -318,3 +318,35 @@ test('client-fin and server-fin: the half-closed side gets its own timeout', () 
   c.clock.advance(150);
   assert.equal(terminationOf(c.logs.at(-1)), 'cD');
 });
+
+test('crash containment: an exception inside one session ends that session with I, not the others', () => {
+  const h = coreHarness(cfg('    server s1 10.0.0.1:80'));
+  const a = h.client();
+  const b = h.client();
+  const [sa, sb] = [h.net.opened[0], h.net.opened[1]];
+  sa?.connectOk();
+  sb?.connectOk();
+  const original = a.s.onConnData;
+  a.s.onConnData = () => {
+    throw new Error('injected bug');
+  };
+  const warn = process.emitWarning;
+  const warned: string[] = [];
+  process.emitWarning = ((w: string) => warned.push(String(w))) as typeof process.emitWarning;
+  try {
+    sa?.data('boom');
+  } finally {
+    process.emitWarning = warn;
+    a.s.onConnData = original;
+  }
+  assert.equal(a.s.closed, true);
+  assert.equal(terminationOf(h.logs.at(-1)), 'ID');
+  assert.equal(sa?.destroyed, true);
+  assert.equal(a.t.destroyed, true);
+  assert.match(warned[0] ?? '', new RegExp(`session ${a.s.id}: internal error, session closed: Error: injected bug`));
+  assert.equal(h.rt.stats.internalErrors, 1);
+  // the other session is untouched
+  sb?.data('fine');
+  assert.equal(b.t.written, 'fine');
+  assert.equal(b.s.closed, false);
+});
