@@ -154,17 +154,10 @@ export class Acceptor {
     this.feLive[l.frontendId] = (this.feLive[l.frontendId] ?? 0) - n;
   }
 
-  /** Least outstanding sessions among ready workers, ties broken round-robin. */
-  private pickWorker(): WorkerSlot | undefined {
-    let best: WorkerSlot | undefined;
-    const n = this.workers.length;
-    for (let k = 0; k < n; k++) {
-      const w = this.workers[(this.rr + k) % n];
-      if (!w || w.state !== WorkerState.READY) continue;
-      if (!best || w.live < best.live) best = w;
-    }
-    this.rr = (this.rr + 1) % Math.max(n, 1);
-    return best;
+  private pickWorker(exclude?: ReadonlySet<WorkerSlot>): WorkerSlot | undefined {
+    const w = leastLoaded(this.workers, this.rr, exclude);
+    this.rr = (this.rr + 1) % Math.max(this.workers.length, 1);
+    return w;
   }
 
   // ---- accepting ----------------------------------------------------------------------------
@@ -217,9 +210,11 @@ export class Acceptor {
   }
 
   private handoff(l: ListenerSlot, socket: net.Socket): void {
+    const tried = new Set<WorkerSlot>();
     for (let attempt = 0; attempt < this.workers.length; attempt++) {
-      const w = this.pickWorker();
+      const w = this.pickWorker(tried);
       if (!w) break;
+      tried.add(w);
       const msg: ToWorker = { type: 'session', socket, frontendId: l.frontendId, listenerId: l.id };
       try {
         w.worker.postMessage(msg, [socket as unknown as ArrayBuffer]);
@@ -238,8 +233,7 @@ export class Acceptor {
         this.totalAccepted++;
         return;
       }
-      // not transferred (the worker is going away): mark it and re-route
-      if (w.state === WorkerState.READY) setWorkerState(w, WorkerState.STOPPING);
+      // not transferred (the worker is going away; its exit is handled when it comes): re-route
     }
     this.hold({ socket, listener: l });
   }
@@ -317,6 +311,25 @@ export class Acceptor {
       if (this.workers.every((w) => w.state === WorkerState.DEAD)) resolve();
     });
   }
+}
+
+/**
+ * The ready worker with the fewest outstanding sessions, ties broken round-robin from `start`,
+ * skipping `exclude` (workers a transfer of this socket already failed on).
+ */
+export function leastLoaded<W extends { readonly state: WorkerState; readonly live: number }>(
+  workers: readonly W[],
+  start: number,
+  exclude?: ReadonlySet<W>,
+): W | undefined {
+  let best: W | undefined;
+  const n = workers.length;
+  for (let k = 0; k < n; k++) {
+    const w = workers[(start + k) % n];
+    if (!w || w.state !== WorkerState.READY || exclude?.has(w)) continue;
+    if (!best || w.live < best.live) best = w;
+  }
+  return best;
 }
 
 function setWorkerState(w: WorkerSlot, next: WorkerState): void {
