@@ -39,9 +39,10 @@ export interface FrontendRuntime {
   bytesOut: number;
 }
 
-/** What a queue holds: anything that can be granted a server later. */
+/** What a queue holds: a session waiting to be granted a server (typed loosely to keep the
+ * backend module free of the session module). */
 export interface QueuedLike {
-  queueIndex: number;
+  readonly id: number;
 }
 
 /** Result of asking the load balancer for a server. */

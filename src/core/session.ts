@@ -61,8 +61,6 @@ export class Session implements ConnOwner, TimerTarget {
   private tc = -1;
   private retriesLeft: number;
   private redispatched = false;
-  /** Index in whichever queue holds the session (set by the queue). */
-  queueIndex = -1;
   private queuedOn: ServerRuntime | null = null;
   /** Bytes read from the client (HAProxy's request channel total: `bin`). */
   bytesFromClient = 0;
