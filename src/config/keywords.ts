@@ -240,6 +240,21 @@ function option(name: string, cap: 'fe' | 'be' | 'any', help: string, apply: (p:
   };
 }
 
+/** A `global` keyword that takes one word and stores it. */
+function globalString(name: string, args: string, help: string, field: 'logTag' | 'serverStateFile' | 'serverStateBase'): Keyword {
+  return {
+    name,
+    sections: ['global'],
+    cap: 'any',
+    args,
+    help,
+    parse(ctx, a) {
+      arity(name, a, 1);
+      ctx.global[field] = a[0] as string;
+    },
+  };
+}
+
 /**
  * The configuration keyword table: the parser dispatches from it, `--help` and the docs list it.
  * `sections` says where a keyword may appear at all; `cap` what kind of proxy it means something in.
@@ -289,39 +304,9 @@ export const keywords: readonly Keyword[] = [
     help: 'runtime API socket (HAProxy CLI syntax)',
     parse: parseStatsSocket,
   },
-  {
-    name: 'log-tag',
-    sections: ['global'],
-    cap: 'any',
-    args: '<tag>',
-    help: 'the tag of syslog lines, before [pid] (default switchyard)',
-    parse(ctx, args) {
-      arity('log-tag', args, 1);
-      ctx.global.logTag = args[0] as string;
-    },
-  },
-  {
-    name: 'server-state-file',
-    sections: ['global'],
-    cap: 'any',
-    args: '<file>',
-    help: "the file of saved server states (the output of 'show servers state') read at start",
-    parse(ctx, args) {
-      arity('server-state-file', args, 1);
-      ctx.global.serverStateFile = args[0] as string;
-    },
-  },
-  {
-    name: 'server-state-base',
-    sections: ['global'],
-    cap: 'any',
-    args: '<dir>',
-    help: 'the directory of a relative server-state-file',
-    parse(ctx, args) {
-      arity('server-state-base', args, 1);
-      ctx.global.serverStateBase = args[0] as string;
-    },
-  },
+  globalString('log-tag', '<tag>', 'the tag of syslog lines, before [pid] (default switchyard)', 'logTag'),
+  globalString('server-state-file', '<file>', "the file of saved server states (the output of 'show servers state') read at start", 'serverStateFile'),
+  globalString('server-state-base', '<dir>', 'the directory of a relative server-state-file', 'serverStateBase'),
   {
     name: 'load-server-state-from-file',
     sections: PROXIES,

@@ -195,10 +195,13 @@ function lines(stream: NodeJS.ReadableStream | null, on: (l: string) => void): v
   });
 }
 
-/** One command on its own connection, as `socat` would send it; resolves with the whole reply. */
-export function cliCommand(socketPath: string, command: string): Promise<string> {
+/**
+ * One command on its own connection, as `socat` would send it; resolves with the whole reply.
+ * `target` is a unix socket path or a TCP port on 127.0.0.1 (the same protocol for HAProxy's CLI).
+ */
+export function cliCommand(target: string | number, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const c = net.connect(socketPath);
+    const c = typeof target === 'number' ? net.connect(target, '127.0.0.1') : net.connect(target);
     let out = '';
     c.setEncoding('utf8');
     c.on('connect', () => c.write(`${command}\n`));

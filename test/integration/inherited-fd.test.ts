@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { echo, exchange } from '../helpers/origins.ts';
+import { cliCommand } from '../helpers/proxy.ts';
 
 const BIN = new URL('../../bin/switchyard.ts', import.meta.url).pathname;
 
@@ -18,18 +19,6 @@ const BIN = new URL('../../bin/switchyard.ts', import.meta.url).pathname;
 async function listening(server: net.Server): Promise<{ fd: number; port: number }> {
   await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, () => r()));
   return { fd: (server as unknown as { _handle: { fd: number } })._handle.fd, port: (server.address() as net.AddressInfo).port };
-}
-
-/** One CLI command over TCP. */
-function cliTcp(port: number, cmd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = net.connect(port, '127.0.0.1', () => c.write(`${cmd}\n`));
-    let out = '';
-    c.setEncoding('utf8');
-    c.on('data', (d: string) => (out += d));
-    c.on('end', () => resolve(out));
-    c.on('error', reject);
-  });
 }
 
 test('bind fd@3 and stats socket fd@4 accept on sockets the parent opened', async () => {
@@ -65,7 +54,7 @@ test('bind fd@3 and stats socket fd@4 accept on sockets the parent opened', asyn
     assert.match(err, new RegExp(`frontend app listening on 127\\.0\\.0\\.1:${port}`));
     const r = await exchange(port, 'through fd 3');
     assert.equal(r.data, 'through fd 3');
-    assert.match(await cliTcp(statsPort, 'show info'), /^Name: switchyard/);
+    assert.match(await cliCommand(statsPort, 'show info'), /^Name: switchyard/);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -5,11 +5,10 @@
  * every column switchyard keeps a counter for.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import { freePort, startHaproxy } from '../helpers/haproxy.ts';
 import { closedPort, echo, exchange } from '../helpers/origins.ts';
-import { cleanup, eventually, startProxy } from '../helpers/proxy.ts';
+import { cleanup, cliCommand, eventually, startProxy } from '../helpers/proxy.ts';
 import { STAT_COLUMNS } from '../../src/runtime-api/stat.ts';
 
 const COMPARED = ['pxname', 'svname', 'qcur', 'scur', 'slim', 'stot', 'bin', 'bout', 'econ', 'wretr', 'wredis', 'status', 'weight', 'act', 'bck', 'qlimit', 'pid', 'iid', 'sid', 'lbtot', 'type', 'addr', 'mode', 'algo'] as const;
@@ -23,17 +22,6 @@ function parseCsv(text: string): { header: string[]; rows: Array<Record<string, 
     return Object.fromEntries(header.map((h, i) => [h, f[i] ?? '']));
   });
   return { header, rows };
-}
-
-function haproxyCli(path: string, cmd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = net.connect(path, () => c.write(`${cmd}\n`));
-    let out = '';
-    c.setEncoding('utf8');
-    c.on('data', (d: string) => (out += d));
-    c.on('end', () => resolve(out));
-    c.on('error', reject);
-  });
 }
 
 test('show stat: HAProxy 2.6 columns and the same counters after the same traffic', async () => {
@@ -73,7 +61,7 @@ listen bad
   try {
     await traffic();
     await new Promise((r) => setTimeout(r, 300));
-    hapCsv = await haproxyCli(hapSock, 'show stat');
+    hapCsv = await cliCommand(hapSock, 'show stat');
   } finally {
     await hap.stop();
   }
@@ -148,7 +136,7 @@ backend be
   const hap = await startHaproxy(config(hapSock), port);
   let expected: string[];
   try {
-    expected = await run((c) => haproxyCli(hapSock, c));
+    expected = await run((c) => cliCommand(hapSock, c));
   } finally {
     await hap.stop();
   }
@@ -170,7 +158,7 @@ test("show info: HAProxy 2.6's fields in HAProxy's order, switchyard's own after
   const hap = await startHaproxy(config(hapSock), port);
   let expected: string[];
   try {
-    expected = names(await haproxyCli(hapSock, 'show info'));
+    expected = names(await cliCommand(hapSock, 'show info'));
   } finally {
     await hap.stop();
   }
