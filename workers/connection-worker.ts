@@ -11,7 +11,7 @@ import { pack } from 'msgpackr';
 import type { FromWorker, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from '../src/acceptor/messages.types.ts';
 import { WorkerRuntime } from '../src/core/worker-runtime.ts';
 import { NodeClock, Scheduler } from '../src/core/scheduler.ts';
-import { formatTcpLog } from '../src/log/format.ts';
+import { compileLogFormat, formatTcpLog } from '../src/log/format.ts';
 import { Logger } from '../src/log/logger.ts';
 import { logTargetsFor } from '../src/log/targets.ts';
 import { NodeNetwork, NodeTransport } from '../src/net/node-transport.ts';
@@ -24,6 +24,11 @@ if (!port) throw new Error('connection-worker must run as a worker thread');
 const post = (m: FromWorker): void => port.postMessage(m);
 const config = init.config;
 const loggers = config.frontends.map((fe) => new Logger(logTargetsFor(config, fe.settings), config.global.logTag));
+// `log-format` where the proxy has one (checked at start-up), HAProxy's tcplog line otherwise
+const formats = config.frontends.map((fe) => {
+  const f = fe.settings.logFormat ? compileLogFormat(fe.settings.logFormat.text) : formatTcpLog;
+  return typeof f === 'string' ? formatTcpLog : f;
+});
 
 // Acks to the acceptor are batched: at most one message every ACK_DELAY_MS, whatever the number of
 // sessions that ended (a message per session cost ≈ 30 µs of CPU per connection under load). The
@@ -51,7 +56,7 @@ const rt = new WorkerRuntime({
     const logger = loggers[feId];
     if (!fe || !logger?.enabled) return;
     if (fe.settings.dontlognull && fields.bytesRead === 0 && fields.termination === '--') return;
-    logger.write(formatTcpLog(fields));
+    logger.write((formats[feId] ?? formatTcpLog)(fields));
   },
   onSessionClosed: (s) => {
     const lid = s.listenerId;

@@ -7,6 +7,7 @@ import { ConfigError } from '../config/errors.ts';
 import { helpText } from '../config/keywords.ts';
 import { loadConfig, quickConfig } from '../config/parse.ts';
 import { initTable } from '../core/backend.ts';
+import { compileLogFormat } from '../log/format.ts';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
 import { loadServerState } from '../shared-state/server-state-file.ts';
 import { ServerTable } from '../shared-state/server-table.ts';
@@ -79,6 +80,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (!args.quiet) for (const w of cfg.warnings) process.stderr.write(`[WARNING] ${w.file}:${w.line}: ${w.message}\n`);
+  const formatErrors = cfg.frontends.flatMap((f) => {
+    const lf = f.settings.logFormat;
+    const r = lf ? compileLogFormat(lf.text) : null;
+    return lf && typeof r === 'string' ? [`${lf.src.file}:${lf.src.line}: ${r}`] : [];
+  });
+  if (formatErrors.length > 0) {
+    for (const e of formatErrors) process.stderr.write(`[ALERT] ${e}\n`);
+    process.stderr.write('[ALERT] Fatal errors found in configuration.\n');
+    return 1;
+  }
   if (args.check) {
     if (!args.quiet) process.stdout.write('Configuration file is valid\n');
     return 0;

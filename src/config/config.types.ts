@@ -100,6 +100,8 @@ export interface ProxySettings {
   redispatch: number;
   /** `no log` in the proxy: no session lines at all. */
   noLog?: boolean;
+  /** `log-format`: a custom session line (compiled and checked by the log module at start). */
+  logFormat?: { readonly text: string; readonly src: SourceRef };
   /** `load-server-state-from-file global|none`: restore server states from the global file. */
   loadServerState?: 'global' | 'none';
   /** `option dontlognull`: no line for sessions that carried no data. */

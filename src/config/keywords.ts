@@ -446,6 +446,17 @@ export const keywords: readonly Keyword[] = [
       px(ctx).settings.redispatch = n;
     },
   },
+  {
+    name: 'log-format',
+    sections: PROXIES,
+    cap: 'fe',
+    args: '<format>',
+    help: 'the session log line, with HAProxy variables (%ci %cp %fi %fp %ft %b %s %ts %B %U %Tw %Tc %Tt …)',
+    parse(ctx, args) {
+      if (args.length === 0) throw new KeywordError(`'log-format' expects a format string`);
+      px(ctx).settings.logFormat = { text: args.join(' '), src: { file: ctx.file, line: ctx.line } };
+    },
+  },
   option('tcplog', 'any', 'log sessions in the TCP format', (p, on) => {
     p.settings.tcplog = on;
   }),

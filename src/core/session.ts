@@ -643,6 +643,11 @@ export class Session implements ConnOwner, TimerTarget {
         redispatched: this.redispatched,
         srvQueue: srv ? t.srv(srv.id, ServerSlot.QUEUE) : 0,
         backendQueue: be ? t.be(be.id, BackendSlot.QUEUE) : 0,
+        frontendIp: this.cli.transport.local.address,
+        frontendPort: this.cli.transport.local.port,
+        serverIp: srv && this.ep.attempts > 0 ? srv.cfg.host : '',
+        serverPort: srv && this.ep.attempts > 0 ? srv.cfg.port : 0,
+        bytesUploaded: this.bytesFromClient,
       },
       this.fe.id,
     );

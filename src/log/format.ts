@@ -10,13 +10,94 @@ export function formatAcceptDate(ms: number): string {
   return `${pad2(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.${pad3(d.getMilliseconds())}`;
 }
 
+/** HAProxy's `option tcplog` format, as a log-format string (HAProxy defines it the same way). */
+export const TCPLOG_FORMAT = '%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq';
+
+type Part = string | ((f: TcpLogFields) => string | number);
+
+/** The `%` variables switchyard knows, for TCP sessions (HAProxy's names and meanings). */
+export const LOG_VARIABLES: Readonly<Record<string, (f: TcpLogFields) => string | number>> = {
+  ci: (f) => f.clientIp,
+  cp: (f) => f.clientPort,
+  fi: (f) => f.frontendIp,
+  fp: (f) => f.frontendPort,
+  f: (f) => f.frontend,
+  ft: (f) => f.frontend, // with a '~' once TLS exists
+  b: (f) => f.backend,
+  s: (f) => f.server,
+  si: (f) => f.serverIp || '-',
+  sp: (f) => (f.serverIp ? f.serverPort : '-'),
+  t: (f) => formatAcceptDate(f.acceptDate),
+  Tw: (f) => f.tw,
+  Tc: (f) => f.tc,
+  Tt: (f) => f.tt,
+  B: (f) => f.bytesRead,
+  U: (f) => f.bytesUploaded,
+  ts: (f) => f.termination,
+  tsc: (f) => `${f.termination}--`,
+  ac: (f) => f.actconn,
+  fc: (f) => f.feconn,
+  bc: (f) => f.beconn,
+  sc: (f) => f.srvconn,
+  rc: (f) => (f.redispatched ? `+${f.retries}` : f.retries),
+  sq: (f) => f.srvQueue,
+  bq: (f) => f.backendQueue,
+  pid: () => process.pid,
+};
+
+/**
+ * Compile a `log-format` string once: literal text and `%var` / `%{flags}var` references. An
+ * unknown variable or a sample fetch (`%[…]`) is an error message naming it (the config layer
+ * reports it with file and line); `%%` is a literal percent sign.
+ */
+export function compileLogFormat(fmt: string): ((f: TcpLogFields) => string) | string {
+  const parts: Part[] = [];
+  let lit = '';
+  for (let i = 0; i < fmt.length; i++) {
+    const c = fmt[i] as string;
+    if (c !== '%') {
+      lit += c;
+      continue;
+    }
+    if (fmt[i + 1] === '%') {
+      lit += '%';
+      i++;
+      continue;
+    }
+    if (fmt[i + 1] === '[') return `log-format: sample fetches (%[...]) are not supported yet`;
+    let j = i + 1;
+    if (fmt[j] === '{') {
+      const close = fmt.indexOf('}', j);
+      if (close < 0) return `log-format: missing '}' after '%{'`;
+      j = close + 1; // flags such as +Q are accepted and ignored
+    }
+    const m = /^[A-Za-z]+/.exec(fmt.slice(j));
+    if (!m) return `log-format: expected a variable name after '%' at position ${i}`;
+    // the longest known name that prefixes the text (HAProxy names run into literal letters)
+    let name = m[0];
+    while (name.length > 0 && !(name in LOG_VARIABLES)) name = name.slice(0, -1);
+    if (!name) return `log-format: unknown variable '%${m[0]}'`;
+    if (lit) parts.push(lit);
+    lit = '';
+    parts.push(LOG_VARIABLES[name] as (f: TcpLogFields) => string | number);
+    i = j + name.length - 1;
+  }
+  if (lit) parts.push(lit);
+  return (f) => {
+    let out = '';
+    for (const p of parts) out += typeof p === 'string' ? p : p(f);
+    return out;
+  };
+}
+
+const tcplog = compileLogFormat(TCPLOG_FORMAT) as (f: TcpLogFields) => string;
+
 /**
  * HAProxy's TCP log line (`option tcplog`), field for field:
  * `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`
  */
 export function formatTcpLog(f: TcpLogFields): string {
-  const rc = f.redispatched ? `+${f.retries}` : `${f.retries}`;
-  return `${f.clientIp}:${f.clientPort} [${formatAcceptDate(f.acceptDate)}] ${f.frontend} ${f.backend}/${f.server} ${f.tw}/${f.tc}/${f.tt} ${f.bytesRead} ${f.termination} ${f.actconn}/${f.feconn}/${f.beconn}/${f.srvconn}/${rc} ${f.srvQueue}/${f.backendQueue}`;
+  return tcplog(f);
 }
 
 /** RFC 3164 framing for syslog: `<PRI>Mmm dd hh:mm:ss TAG[PID]: MSG`. */

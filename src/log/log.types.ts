@@ -25,6 +25,14 @@ export interface TcpLogFields {
   readonly redispatched: boolean;
   readonly srvQueue: number;
   readonly backendQueue: number;
+  /** Where the client connected to (`%fi:%fp`). */
+  readonly frontendIp: string;
+  readonly frontendPort: number;
+  /** The server's address, empty when none was tried (`%si:%sp`). */
+  readonly serverIp: string;
+  readonly serverPort: number;
+  /** Bytes received from the client (`%U`). */
+  readonly bytesUploaded: number;
 }
 
 /** The second letter of a termination state: where the session was when it ended. */

@@ -180,3 +180,17 @@ test('npm start: the quickstart answers curl-style on :8080', async () => {
     await new Promise((r) => child.once('exit', r));
   }
 });
+
+test('log-format: a custom line from HAProxy variables; an unknown variable fails -c with file:line', async () => {
+  const o = await echo();
+  const p = await startProxy(listenConfig(o.port, { listen: '    log-format "%ci %ft %b/%s %ts %U/%B [%Tw/%Tc/%Tt]"' }));
+  try {
+    await exchange(p.port('app'), 'hello');
+    assert.match(await p.waitLog(/ app app\/s1 /), /^127\.0\.0\.1 app app\/s1 -- 5\/5 \[\d+\/\d+\/\d+\]$/);
+  } finally {
+    await cleanup(p, o);
+  }
+  const bad = check('listen a\n    bind 127.0.0.1:1\n    log-format "%ci %nope"\n    server s 127.0.0.1:2\n');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /bad\.cfg:3: log-format: unknown variable '%nope'/);
+});
