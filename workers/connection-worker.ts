@@ -127,6 +127,7 @@ const control: WorkerControl = {
   },
   shutdownSession: (id) => rt.kill(id),
   proxyCounters: () => rt.proxyCounters(),
+  clearCounters: (all) => rt.clearCounters(all),
   killAll: () => rt.killAll(),
   crash: () => {
     setImmediate(() => {

@@ -6,6 +6,7 @@ import { unpack } from 'msgpackr';
 import type { Config } from '../config/config.types.ts';
 import type { SessionSnapshot } from '../shared-state/snapshots.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
+import { BackendSlot, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { AcceptorOptions, HeldSocket, ListenerSlot, WorkerSlot } from './acceptor.types.ts';
 import { HELD_MIN, RESPAWN_DELAY_MS, WorkerState, WorkerTransitions } from './acceptor.types.ts';
 import type { FromWorker, ProxyCounters, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from './messages.types.ts';
@@ -255,6 +256,21 @@ export class Acceptor {
 
   async proxyCounters(): Promise<ProxyCounters[]> {
     return Promise.all(this.readyWorkers().map((w) => w.control.proxyCounters()));
+  }
+
+  /**
+   * `clear counters`: the high-water marks (HAProxy's max values) of servers, backends and every
+   * worker's proxies; `all` also the totals and error counters.
+   */
+  async clearCounters(all: boolean): Promise<void> {
+    const { servers, backends } = this.table.init;
+    const marks = all
+      ? [ServerSlot.MAX_CONN_SEEN, ServerSlot.MAX_QUEUE_SEEN, ServerSlot.TOTAL, ServerSlot.LB_TOTAL, ServerSlot.RETRIES, ServerSlot.REDISPATCHES, ServerSlot.CONN_ERRORS]
+      : [ServerSlot.MAX_CONN_SEEN, ServerSlot.MAX_QUEUE_SEEN];
+    for (let i = 0; i < servers; i++) for (const slot of marks) this.table.setSrv(i, slot, 0);
+    const beMarks = all ? [BackendSlot.MAX_QUEUE_SEEN, BackendSlot.RETRIES, BackendSlot.REDISPATCHES, BackendSlot.CONN_ERRORS] : [BackendSlot.MAX_QUEUE_SEEN];
+    for (let i = 0; i < backends; i++) for (const slot of beMarks) this.table.setBe(i, slot, 0);
+    await Promise.all(this.readyWorkers().map((w) => w.control.clearCounters(all)));
   }
 
   async shutdownSession(id: number): Promise<boolean> {

@@ -36,6 +36,8 @@ export interface WorkerControl {
   shutdownSession(id: number): boolean;
   /** Per-proxy counters for `show stat`. */
   proxyCounters(): ProxyCounters;
+  /** `clear counters [all]`: the max values; with `all`, the totals too. */
+  clearCounters(all: boolean): void;
   /** Close every live session now (hard-stop-after). */
   killAll(): number;
   /** Throw an uncaught exception on the next turn (`debug dev crash-worker`, for supervisor tests). */

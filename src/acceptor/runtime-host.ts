@@ -21,6 +21,7 @@ export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number): Runti
     countDebugCommand: () => {
       debugCommands++;
     },
+    clearCounters: (all) => acc.clearCounters(all),
     name: 'switchyard',
     version: VERSION,
     releaseDate: RELEASE_DATE,
@@ -191,6 +192,7 @@ function serverHandle(acc: Acceptor, cfg: Config, path: string): ServerHandle | 
       setState: (s) => t.setState(id, OP_STATE[s]),
       weight: () => t.srv(id, ServerSlot.WEIGHT),
       setWeight: (w) => t.setSrv(id, ServerSlot.WEIGHT, w),
+      setMaxconn: (n) => t.setSrv(id, ServerSlot.MAXCONN, n),
     };
   }
   return 'No such backend.\n';

@@ -55,12 +55,18 @@ export class BackendRuntime implements BackendRuntimeLike {
     return this.table.srv(s.id, ServerSlot.WEIGHT);
   }
 
+  /** The server's maxconn now: shared, so `set maxconn server` applies to every worker at once. */
+  maxconn(s: ServerRuntime): number {
+    return this.table.srv(s.id, ServerSlot.MAXCONN);
+  }
+
   curConn(s: ServerRuntime): number {
     return this.table.srv(s.id, ServerSlot.CUR_CONN);
   }
 
   hasFreeSlot(s: ServerRuntime): boolean {
-    return s.cfg.maxconn === 0 || this.curConn(s) < s.cfg.maxconn;
+    const max = this.maxconn(s);
+    return max === 0 || this.curConn(s) < max;
   }
 
   /** Servers that may be picked now: the active ones, else the first usable backup (HAProxy default). */
@@ -92,7 +98,7 @@ export class BackendRuntime implements BackendRuntimeLike {
       const s = sourceHashPick(all, (x) => this.weight(x), sourceKey);
       if (!s) return { result: AssignResult.NONE, server: null };
       this.table.addSrv(s.id, ServerSlot.LB_TOTAL, 1);
-      if (!this.table.tryReserve(s.id, s.cfg.maxconn)) return { result: AssignResult.QUEUE_SERVER, server: s };
+      if (!this.table.tryReserve(s.id, this.maxconn(s))) return { result: AssignResult.QUEUE_SERVER, server: s };
       s.served++;
       return { result: AssignResult.OK, server: s };
     }
@@ -101,7 +107,7 @@ export class BackendRuntime implements BackendRuntimeLike {
     // "server to avoid"): pick again, which also advances round robin as HAProxy's skip does
     if (server && server === avoid && pool.length > 1) server = this.pick(pool.filter((s) => s !== avoid));
     if (!server) return { result: AssignResult.FULL, server: null };
-    if (!this.table.tryReserve(server.id, server.cfg.maxconn)) return { result: AssignResult.FULL, server: null };
+    if (!this.table.tryReserve(server.id, this.maxconn(server))) return { result: AssignResult.FULL, server: null };
     this.table.addSrv(server.id, ServerSlot.LB_TOTAL, 1);
     server.served++;
     return { result: AssignResult.OK, server };
@@ -109,7 +115,7 @@ export class BackendRuntime implements BackendRuntimeLike {
 
   /** Reserve a slot on a given server (retry on the same server, or a queue grant). */
   reserve(s: ServerRuntime): boolean {
-    if (!this.table.tryReserve(s.id, s.cfg.maxconn)) return false;
+    if (!this.table.tryReserve(s.id, this.maxconn(s))) return false;
     s.served++;
     return true;
   }
@@ -260,6 +266,7 @@ export function initTable(cfg: Config, table: ServerTable): void {
       table.setSrv(sid, ServerSlot.STATE, s.disabled ? ServerOpState.MAINT : ServerOpState.UP);
       table.setSrv(sid, ServerSlot.LAST_CHANGE, Math.floor(Date.now() / 1000));
       table.setSrv(sid, ServerSlot.CHECK_HEALTH, s.disabled ? 0 : 2);
+      table.setSrv(sid, ServerSlot.MAXCONN, s.maxconn);
       sid++;
     }
   }

@@ -163,6 +163,26 @@ export class WorkerRuntime implements SessionHost {
 
   // ---- operations ---------------------------------------------------------------------------------
 
+  /** `clear counters`: max values (and with `all`, totals and byte counts) back to zero. */
+  clearCounters(all: boolean): void {
+    for (const p of [...this.frontends, ...this.backends]) {
+      p.max = p.current;
+      if (all) {
+        p.total = 0;
+        p.bytesIn = 0;
+        p.bytesOut = 0;
+      }
+    }
+    if (all) {
+      for (const b of this.backends) {
+        for (const s of b.servers) {
+          s.bytesIn = 0;
+          s.bytesOut = 0;
+        }
+      }
+    }
+  }
+
   /** Per-proxy counters of this worker (`show stat` sums them over the workers). */
   proxyCounters(): ProxyCounters {
     const px = (p: { current: number; max: number; total: number; bytesIn: number; bytesOut: number }) => ({

@@ -86,6 +86,27 @@ async function showInfo(h: RuntimeHost): Promise<string> {
   return lines.map(([k, v]) => `${k}: ${v}\n`).join('');
 }
 
+/** `show activity` in HAProxy's shape: `name: total [ per-worker … ]`. */
+async function showActivity(h: RuntimeHost): Promise<string> {
+  const workers = await h.workers();
+  const line = (name: string, f: (w: (typeof workers)[number]) => number) =>
+    `${name}: ${workers.reduce((n, w) => n + f(w), 0)} [ ${workers.map(f).join(' ')} ]\n`;
+  return (
+    `thread_id: main (workers 0..${workers.length - 1})\n` +
+    `date_now: ${(Date.now() / 1000).toFixed(6)}\n` +
+    line('loops', (w) => w.loops) +
+    line('tasksw', (w) => w.tasks) +
+    line('accepted', (w) => w.handoffs) +
+    line('sessions', (w) => w.sessionsLive) +
+    line('conns', (w) => w.connsOpen) +
+    line('timers', (w) => w.timers) +
+    line('stale_events', (w) => w.staleEvents) +
+    line('stale_commands', (w) => w.staleCommands) +
+    line('internal_errors', (w) => w.internalErrors) +
+    line('dropped_logs', (w) => w.droppedLogs)
+  );
+}
+
 /** `show sess`: one line per live session of every worker, and the CLI's own session. */
 async function showSess(ctx: CliContext): Promise<string> {
   const sessions = await ctx.host.sessions();
@@ -225,6 +246,38 @@ export const cliKeywords: readonly CliKeyword[] = [
     help: 'change a server\'s weight (same as set server … weight)',
     level: 'admin',
     run: (ctx, args) => withServer(ctx, args[0], (s) => setWeight(s, args[1])),
+  },
+  {
+    words: ['set', 'maxconn', 'server'],
+    args: '<bk>/<srv> <n>',
+    help: "change a server's maxconn (0: unlimited); every worker applies it at once",
+    level: 'admin',
+    run: (ctx, args) =>
+      withServer(ctx, args[0], (s) => {
+        const v = args[1] ?? '';
+        if (!/^\d+$/.test(v)) return 'Integer value expected.\n';
+        s.setMaxconn(Number(v));
+        return '';
+      }),
+  },
+  {
+    words: ['clear', 'counters'],
+    args: '[all]',
+    help: 'clear the max values of the counters (all: every counter)',
+    level: 'operator',
+    run: async (ctx, args) => {
+      const all = args[0] === 'all';
+      if (all && ctx.level !== 'admin') return 'Permission denied\n';
+      await ctx.host.clearCounters(all);
+      return '';
+    },
+  },
+  {
+    words: ['show', 'activity'],
+    args: '',
+    help: 'per worker: loop wake-ups, handoffs, deferred tasks, stale events and commands dropped',
+    level: 'user',
+    run: async (ctx) => showActivity(ctx.host),
   },
   {
     words: ['get', 'weight'],

@@ -23,6 +23,8 @@ export interface RuntimeHost {
   listeners(): number;
   debugCommands(): number;
   countDebugCommand(): void;
+  /** `clear counters`: reset the high-water marks (`all`: every counter). */
+  clearCounters(all: boolean): Promise<void>;
   cumConns(): number;
   lostSessions(): number;
   workerDeaths(): number;
@@ -47,6 +49,7 @@ export interface ServerHandle {
   setState(s: 'ready' | 'drain' | 'maint'): void;
   weight(): number;
   setWeight(w: number): void;
+  setMaxconn(n: number): void;
 }
 
 export interface ServerStateRow {

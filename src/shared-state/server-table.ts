@@ -50,6 +50,10 @@ export class ServerTable {
     return Atomics.load(this.a, this.beBase + id * BACKEND_STRIDE + slot);
   }
 
+  setBe(id: number, slot: number, v: number): void {
+    Atomics.store(this.a, this.beBase + id * BACKEND_STRIDE + slot, v);
+  }
+
   addBe(id: number, slot: number, d: number): number {
     return Atomics.add(this.a, this.beBase + id * BACKEND_STRIDE + slot, d) + d;
   }

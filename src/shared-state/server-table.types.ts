@@ -13,6 +13,7 @@ export const ServerSlot = {
   LB_TOTAL: 10, // times the load balancer picked this server (HAProxy's lbtot)
   LAST_CHANGE: 11, // wall-clock seconds of the last state change
   CHECK_HEALTH: 12, // HAProxy's health counter: `rise` when up; 0 after maintenance until checks run
+  MAXCONN: 13, // the server's maxconn now (config, or `set maxconn server`); 0 = unlimited
 } as const;
 export const SERVER_STRIDE = 14;
 

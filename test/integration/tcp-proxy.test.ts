@@ -153,3 +153,29 @@ test('disable/enable server, set server state and weight, get weight: sessions f
   assert.match(await p.cli('set server rr/a state up'), /expects 'ready', 'drain' and 'maint'/);
   assert.match(await p.cli('set server rr/a weight 999'), /between 0 and 256/);
 });
+
+test('set maxconn server applies to every worker at once; clear counters; show activity per worker', async () => {
+  const net = await import('node:net');
+  assert.equal(await p.cli('set maxconn server echo/e1 1'), '\n');
+  const hold = net.connect(p.port('echo'), '127.0.0.1');
+  await new Promise((r) => hold.once('connect', r));
+  hold.write('x');
+  await new Promise((r) => hold.once('data', r));
+  // the second session waits in the queue: the only slot is taken, whichever worker it lands on
+  const queued = exchange(p.port('echo'), 'y', { timeoutMs: 3000 });
+  const row = (s: string, sv: string) => s.split('\n').find((l) => l.startsWith(`echo,${sv},`))?.split(',') ?? [];
+  await eventually(async () => row(await p.cli('show stat'), 'BACKEND')[2] === '1', 2000, 'one session queued (qcur 1)');
+  assert.equal(await p.cli('set maxconn server echo/e1 0'), '\n');
+  assert.equal((await queued).data, 'y', 'unlimited again: the queued session is served');
+  hold.end();
+  const stat = await p.cli('show stat');
+  const smax = (s: string) => row(s, 'e1')[5];
+  assert.ok(Number(smax(stat)) >= 2);
+  assert.equal(await p.cli('clear counters'), '\n');
+  await eventually(async () => smax(await p.cli('show stat')) === '0', 2000, 'max values cleared');
+  const act = await p.cli('show activity');
+  assert.match(act, /^thread_id: main \(workers 0\.\.1\)\n/);
+  assert.match(act, /\naccepted: \d+ \[ \d+ \d+ \]\n/);
+  assert.match(act, /\nstale_events: 0 \[ 0 0 \]\n/);
+  assert.match(await p.cli('set maxconn server echo/e1 lots'), /Integer value expected/);
+});
