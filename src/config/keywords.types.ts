@@ -1,4 +1,4 @@
-import type { BackendConfig, BindConfig, FrontendConfig, GlobalConfig, ProxySettings, ServerConfig } from './config.types.ts';
+import type { BackendConfig, BindConfig, FrontendConfig, GlobalConfig, ProxySettings, ServerConfig, SourceRef } from './config.types.ts';
 
 export const SectionKinds = ['global', 'defaults', 'frontend', 'backend', 'listen'] as const;
 export type SectionKind = (typeof SectionKinds)[number];
@@ -10,8 +10,10 @@ export interface ProxyDraft {
   readonly settings: ProxySettings;
   readonly binds: BindConfig[];
   readonly servers: ServerConfig[];
+  /** `default_backend`: set here or inherited from the `defaults` section (as HAProxy does). */
   defaultBackend?: string;
-  defaultBackendLine?: number;
+  /** Where that `default_backend` line is (maybe in a `defaults` section), for the error if it names nothing. */
+  defaultBackendSrc?: SourceRef;
   readonly line: number;
   readonly file: string;
 }

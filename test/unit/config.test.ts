@@ -121,7 +121,7 @@ listen cache
   assert.equal(cfg.global.hardStopAfter, 10_000);
   assert.deepEqual(cfg.global.statsSockets.map((s) => [s.address, s.level]), [
     [{ kind: 'unix', path: '/run/sy.sock' }, 'admin'],
-    [{ kind: 'tcp', host: '127.0.0.1', port: 9999 }, 'user'],
+    [{ kind: 'tcp', host: '127.0.0.1', port: 9999 }, 'operator'],
   ]);
   assert.deepEqual(cfg.global.logs, [
     { target: { host: '127.0.0.1', port: 514 }, format: 'rfc3164', facility: 'local0', level: 'info' },
@@ -183,7 +183,7 @@ frontend fe
     "h.cfg:6: unknown keyword 'srever' in backend 'app' (did you mean 'server'?)",
     "h.cfg:7: unknown keyword 'timeout clinet' in backend 'app' (did you mean 'timeout client'?)",
     "h.cfg:8: timeout server: invalid time '10x' (expected a number with an optional unit: us, ms, s, m, h, d)",
-    "h.cfg:9: balance: unknown algorithm 'roundrobbin' (did you mean 'roundrobin'?)",
+    "h.cfg:9: balance: unknown algorithm 'roundrobbin' (did you mean 'roundrobin'?) (roundrobin, static-rr, leastconn, first, source, random)",
     "h.cfg:11: 'server s2': unknown option 'wieght' (did you mean 'weight'?)",
     "h.cfg:12: server 's1' is already defined in backend 'app'",
     "h.cfg:15: frontend 'fe': unable to find required default_backend: 'ap' (did you mean 'app'?)",

@@ -1,0 +1,86 @@
+/**
+ * Parsers of the proxy lines with their own options: `bind` and `server`. Each returns model
+ * objects or throws a KeywordError (the parser adds file and line).
+ */
+import { expandAddressEnv, isUnixAddress, parseHostPort, parseHostPortRange } from './address.ts';
+import type { BindConfig, ServerConfig, SourceRef } from './config.types.ts';
+import { parseDuration, parseInteger } from './duration.ts';
+import { KeywordError } from './errors.ts';
+import { didYouMean } from './suggest.ts';
+
+const BIND_OPTIONS = ['maxconn'];
+/** HAProxy bind options that would change behaviour switchyard does not have: refused by name. */
+const UNSUPPORTED_BIND_OPTIONS = ['ssl', 'crt', 'alpn', 'accept-proxy', 'transparent', 'v4v6', 'v6only', 'interface', 'namespace', 'tfo', 'defer-accept', 'backlog', 'process', 'thread', 'name', 'id', 'tcp-ut', 'mss'];
+
+/**
+ * `bind <addr>[,<addr>…] [maxconn N]`: one BindConfig per address (and per port of a `low-high`
+ * range); `fd@N` listens on a socket inherited from the parent. `what` names the source in
+ * messages (`--listen` in quick mode).
+ */
+export function parseBind(args: readonly string[], src: SourceRef, what = 'bind'): BindConfig[] {
+  if (args.length < 1) throw new KeywordError(`'${what}' expects an address`);
+  let maxconn: number | undefined;
+  const opts = args.slice(1);
+  for (let i = 0; i < opts.length; i++) {
+    const o = opts[i] as string;
+    if (o === 'maxconn') maxconn = parseInteger(opts[++i], `${what} maxconn`, 1);
+    else if (UNSUPPORTED_BIND_OPTIONS.includes(o)) throw new KeywordError(`'${what}': option '${o}' is not supported`);
+    else throw new KeywordError(`'${what}': unknown option '${o}'${didYouMean(o, BIND_OPTIONS)}`);
+  }
+  const limit = maxconn === undefined ? {} : { maxconn };
+  const binds: BindConfig[] = [];
+  for (const addr of expandAddressEnv(args[0] as string).split(',')) {
+    if (addr.startsWith('fd@')) {
+      binds.push({ host: '', port: 0, fd: parseInteger(addr.slice(3), `${what} fd@`), ...limit, src });
+      continue;
+    }
+    if (isUnixAddress(addr)) throw new KeywordError(`${what}: unix socket addresses ('${addr}') are not supported; use host:port or fd@N`);
+    const { host, ports } = parseHostPortRange(addr, what);
+    for (const port of ports) binds.push({ host, port, ...limit, src });
+  }
+  return binds;
+}
+
+/** Server options that take effect. */
+const SERVER_OPTIONS = ['weight', 'maxconn', 'maxqueue', 'backup', 'disabled'];
+/**
+ * Health-check options: accepted and validated, with no effect until health checks land, so that
+ * an HAProxy config with `check inter 2s rise 2 fall 3` loads unchanged.
+ */
+const CHECK_FLAGS = ['check'];
+const CHECK_TIMES = ['inter', 'fastinter', 'downinter'];
+const CHECK_COUNTS = ['rise', 'fall', 'port'];
+const ACCEPTED = [...SERVER_OPTIONS, ...CHECK_FLAGS, ...CHECK_TIMES, ...CHECK_COUNTS];
+
+/** The largest server weight (HAProxy's SRV_UWGHT_MAX). */
+export const MAX_WEIGHT = 256;
+
+/** `server <name> <addr:port> [weight N] [maxconn N] [maxqueue N] [backup] [disabled] [check …]` */
+export function parseServer(args: readonly string[], backend: string, src: SourceRef): ServerConfig {
+  if (args.length < 2) throw new KeywordError(`'server' expects a name and an address`);
+  const name = args[0] as string;
+  const hp = parseHostPort(args[1] as string, `server ${name}`);
+  if (hp.host === '') throw new KeywordError(`server ${name}: missing host in '${args[1]}'`);
+  const server = { name, host: hp.host, port: hp.port, weight: 1, maxconn: 0, maxqueue: 0, backup: false, disabled: false, src };
+  const opts = args.slice(2);
+  for (let i = 0; i < opts.length; i++) {
+    const o = opts[i] as string;
+    if (o === 'weight') server.weight = parseWeight(opts[++i], backend, name);
+    else if (o === 'maxconn') server.maxconn = parseInteger(opts[++i], `server ${name} maxconn`);
+    else if (o === 'maxqueue') server.maxqueue = parseInteger(opts[++i], `server ${name} maxqueue`);
+    else if (o === 'backup') server.backup = true;
+    else if (o === 'disabled') server.disabled = true;
+    else if (CHECK_FLAGS.includes(o)) continue;
+    else if (CHECK_TIMES.includes(o)) parseDuration(opts[++i] ?? '', `server ${name} ${o}`);
+    else if (CHECK_COUNTS.includes(o)) parseInteger(opts[++i], `server ${name} ${o}`, 1);
+    else throw new KeywordError(`'server ${name}': unknown option '${o}'${didYouMean(o, ACCEPTED)}`);
+  }
+  return server;
+}
+
+function parseWeight(v: string | undefined, backend: string, name: string): number {
+  if (v === undefined || !/^\d+$/.test(v) || Number(v) > MAX_WEIGHT) {
+    throw new KeywordError(`'server ${backend}/${name}': weight of server ${name} is not within 0 and ${MAX_WEIGHT} (${v ?? ''})`);
+  }
+  return Number(v);
+}
