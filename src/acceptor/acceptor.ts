@@ -297,25 +297,29 @@ export class Acceptor {
 
   /**
    * Stop: close the listeners (nothing listens any more), let live sessions finish for up to
-   * `hard-stop-after`, then close whatever is left. Resolves when every worker has exited.
+   * `hardStopAfterMs` (null: as long as they last — HAProxy's `hard-stop-after 0`), then close
+   * whatever is left. Resolves when every worker has exited.
    */
-  stop(hardStopAfterMs: number): Promise<void> {
+  stop(hardStopAfterMs: number | null): Promise<void> {
     this.stopping = true;
     for (const l of this.listeners) l.server.close();
     for (const h of this.held) h.socket.destroy();
     this.held = [];
     return new Promise((resolve) => {
-      const hard = setTimeout(() => {
-        for (const w of this.readyWorkers()) {
-          w.control.killAll().catch(() => undefined);
-        }
-        setTimeout(() => {
-          for (const w of this.workers) if (w.state !== WorkerState.DEAD) w.worker.terminate();
-        }, 1000).unref();
-      }, hardStopAfterMs);
-      hard.unref();
+      const hard =
+        hardStopAfterMs === null
+          ? null
+          : setTimeout(() => {
+              for (const w of this.readyWorkers()) {
+                w.control.killAll().catch(() => undefined);
+              }
+              setTimeout(() => {
+                for (const w of this.workers) if (w.state !== WorkerState.DEAD) w.worker.terminate();
+              }, 1000).unref();
+            }, hardStopAfterMs);
+      hard?.unref();
       this.onAllStopped = () => {
-        clearTimeout(hard);
+        if (hard) clearTimeout(hard);
         resolve();
       };
       for (const w of this.workers) {

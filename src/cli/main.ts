@@ -123,8 +123,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     const stop = (sig: string): void => {
       if (stopping) return;
       stopping = true;
-      notice(`${sig} received: stop accepting, draining sessions (hard-stop-after ${cfg.global.hardStopAfter} ms)`);
-      void acceptor.stop(cfg.global.hardStopAfter).then(async () => {
+      // hard-stop-after 0 means no limit, as in HAProxy
+      const limit = cfg.global.hardStopAfter > 0 ? cfg.global.hardStopAfter : null;
+      notice(`${sig} received: stop accepting, draining sessions (${limit === null ? 'no hard-stop-after' : `hard-stop-after ${limit} ms`})`);
+      void acceptor.stop(limit).then(async () => {
         for (const api of apis) await api.close();
         if (args.pidfile) fs.rmSync(args.pidfile, { force: true });
         notice('stopped');
