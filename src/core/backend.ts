@@ -40,7 +40,6 @@ export class BackendRuntime implements BackendRuntimeLike {
       backend: this,
       wrrScore: 0,
       queue: [],
-      served: 0,
       bytesIn: 0,
       bytesOut: 0,
     }));
@@ -99,7 +98,6 @@ export class BackendRuntime implements BackendRuntimeLike {
       if (!s) return { result: AssignResult.NONE, server: null };
       this.table.addSrv(s.id, ServerSlot.LB_TOTAL, 1);
       if (!this.table.tryReserve(s.id, this.maxconn(s))) return { result: AssignResult.QUEUE_SERVER, server: s };
-      s.served++;
       return { result: AssignResult.OK, server: s };
     }
     let server = this.pick(pool);
@@ -109,19 +107,15 @@ export class BackendRuntime implements BackendRuntimeLike {
     if (!server) return { result: AssignResult.FULL, server: null };
     if (!this.table.tryReserve(server.id, this.maxconn(server))) return { result: AssignResult.FULL, server: null };
     this.table.addSrv(server.id, ServerSlot.LB_TOTAL, 1);
-    server.served++;
     return { result: AssignResult.OK, server };
   }
 
   /** Reserve a slot on a given server (retry on the same server, or a queue grant). */
   reserve(s: ServerRuntime): boolean {
-    if (!this.table.tryReserve(s.id, this.maxconn(s))) return false;
-    s.served++;
-    return true;
+    return this.table.tryReserve(s.id, this.maxconn(s));
   }
 
   release(s: ServerRuntime): void {
-    s.served--;
     this.table.release(s.id, this.id);
   }
 

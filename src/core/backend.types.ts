@@ -10,8 +10,6 @@ export interface ServerRuntime {
   wrrScore: number;
   /** Sessions of this worker waiting for this server in particular (retries on the same server). */
   readonly queue: QueuedLike[];
-  /** Sessions of this worker currently holding a slot on this server. */
-  served: number;
   /** Bytes of ended sessions of this worker: to the server (bin) and from it (bout). */
   bytesIn: number;
   bytesOut: number;

@@ -9,6 +9,8 @@ export interface RetryInput {
   readonly retriesLeft: number;
   /** `option redispatch [N]` (0 = off, -1 = on the last retry, P = every Pth retry). */
   readonly redispatch: number;
+  /** The error's own verdict (ProxyError.retryable): a non-retryable failure is never retried. */
+  readonly retryable: boolean;
   /** The failed server is still UP (a DOWN/MAINT server is always left when redispatch is on). */
   readonly serverUsable: boolean;
   /** Active usable servers in the backend. */
@@ -24,7 +26,7 @@ export interface RetryInput {
  * exists (the client has no reason to wait for this particular server).
  */
 export function decideRetry(r: RetryInput): RetryDecision {
-  if (r.retriesLeft < 0) return 'give-up';
+  if (r.retriesLeft < 0 || !r.retryable) return 'give-up';
   if (r.redispatch === 0) return 'same';
   const done = r.retries - r.retriesLeft; // retries performed including this one: 1, 2, ...
   const interval = r.redispatch > 0 ? r.redispatch : r.retries + 1 + r.redispatch;

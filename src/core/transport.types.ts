@@ -38,8 +38,6 @@ export interface Transport {
   resume(): void;
   readonly remote: Endpoint;
   readonly local: Endpoint;
-  /** Bytes waiting in user space to be written. */
-  readonly pendingWrite: number;
 }
 
 /** Opens server connections. */

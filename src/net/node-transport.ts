@@ -81,9 +81,6 @@ export class NodeTransport implements Transport {
     return this.localEp;
   }
 
-  get pendingWrite(): number {
-    return this.socket.writableLength;
-  }
 }
 
 function endpoint(address: string | undefined, port: number | undefined, family: string | undefined): Endpoint {

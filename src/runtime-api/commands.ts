@@ -117,7 +117,7 @@ async function showSess(ctx: CliContext): Promise<string> {
     out +=
       `${hex(s.worker * 0x1000000 + s.id)}: proto=${s.proto} src=${s.src} fe=${s.fe} be=${s.be} srv=${s.srv}` +
       ` ts=00 age=${humanTime(s.ageMs)} calls=${s.calls} thr=${s.worker}` +
-      ` rq[i=${s.reqBytes}] rp[i=${s.resBytes}] s0=[EST] s1=[${s.s1}] exp=${exp}\n`;
+      ` rq[i=${s.reqBytes}] rp[i=${s.resBytes}] s0=[${s.s0}] s1=[${s.s1}] exp=${exp}\n`;
   }
   out +=
     `${hex(ctx.selfId)}: proto=unix_stream src=${ctx.selfSrc} fe=GLOBAL be=<NONE> srv=<none>` +

@@ -87,9 +87,6 @@ export class FakeTransport implements Transport {
   resume(): void {
     this.paused = false;
   }
-  get pendingWrite(): number {
-    return 0;
-  }
   get written(): string {
     return Buffer.concat(this.writes).toString();
   }

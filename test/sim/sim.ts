@@ -239,9 +239,6 @@ export class SimTransport implements Transport {
     }
   }
 
-  get pendingWrite(): number {
-    return 0;
-  }
 
   // ---- peer side: what the remote end does ----------------------------------------------------
   deliverData(d: Buffer): void {

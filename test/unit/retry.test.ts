@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decideRetry, type RetryInput, turnAroundDelay } from '../../src/core/retry.ts';
 
-const base: RetryInput = { retries: 3, retriesLeft: 2, redispatch: 0, serverUsable: true, activeServers: 1, algo: 'leastconn' };
+const base: RetryInput = { retries: 3, retriesLeft: 2, redispatch: 0, retryable: true, serverUsable: true, activeServers: 1, algo: 'leastconn' };
 
 test('retry policy table (HAProxy stream_choose_redispatch)', () => {
   const cases: Array<[Partial<RetryInput>, string]> = [
     [{ retriesLeft: -1 }, 'give-up'],
+    [{ retryable: false }, 'give-up'], // the error says a retry cannot help
     [{ retriesLeft: 2 }, 'same'],
     [{ retriesLeft: 0 }, 'same'], // no redispatch option: always the same server
     // option redispatch (-1): only on the last retry
