@@ -49,6 +49,10 @@ export interface ServerConfig {
   readonly maxqueue: number; // 0 = unlimited
   readonly backup: boolean;
   readonly disabled: boolean;
+  /** `pool-max-conn`: idle connections kept per worker for reuse (-1 = no limit, 0 = none). */
+  readonly poolMaxConn?: number;
+  /** `pool-purge-delay`: an idle connection unused this long is closed (default 5 s). */
+  readonly poolPurgeDelay?: number;
   readonly src: SourceRef;
 }
 
@@ -106,8 +110,33 @@ export interface ProxySettings {
   loadServerState?: 'global' | 'none';
   /** `option dontlognull`: no line for sessions that carried no data. */
   dontlognull: boolean;
-  /** `option httplog` (HTTP log format once the HTTP engine lands; tcplog in TCP mode). */
+  /** `option httplog` (HTTP log format in mode http; tcplog in TCP mode). */
   httplog: boolean;
+  /** `option http-keep-alive` (default) | `option http-server-close` | `option httpclose`. */
+  httpConnMode: HttpConnMode;
+  /** `http-reuse never|safe|aggressive|always` (default safe). */
+  httpReuse: 'never' | 'safe' | 'aggressive' | 'always';
+  /** `retry-on`: conditions that retry an HTTP request (default conn-failure). */
+  retryOn: readonly RetryOn[];
+  /** `option forwardfor [except <net>] [header <name>] [if-none]`. */
+  forwardFor?: ForwardFor;
+}
+
+export const HttpConnModes = ['keep-alive', 'server-close', 'close'] as const;
+export type HttpConnMode = (typeof HttpConnModes)[number];
+
+/** `retry-on` keywords (HAProxy 2.6), status codes as numbers. */
+export const RetryOnKeywords = ['none', 'conn-failure', 'empty-response', 'junk-response', 'response-timeout', '0rtt-rejected', 'all-retryable-errors'] as const;
+export const RetryOnStatuses = [401, 403, 404, 408, 425, 500, 501, 502, 503, 504] as const;
+export type RetryOn = Exclude<(typeof RetryOnKeywords)[number], 'none' | 'all-retryable-errors'> | (typeof RetryOnStatuses)[number];
+
+export interface ForwardFor {
+  /** Header name, default `x-forwarded-for`. */
+  readonly header: string;
+  /** `except <net>`: no header for sources in this network. */
+  readonly except?: { readonly addr: string; readonly prefix: number };
+  /** `if-none`: only when the request has no such header. */
+  readonly ifNone: boolean;
 }
 
 export interface FrontendConfig {

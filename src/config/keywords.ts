@@ -1,5 +1,5 @@
-import type { BalanceAlgorithm, Mode, Timeouts } from './config.types.ts';
-import { BalanceAlgorithms, Modes } from './config.types.ts';
+import type { BalanceAlgorithm, HttpConnMode, Mode, RetryOn, Timeouts } from './config.types.ts';
+import { BalanceAlgorithms, Modes, RetryOnKeywords, RetryOnStatuses } from './config.types.ts';
 import { parseDuration, parseInteger, parseSignedInteger } from './duration.ts';
 import { KeywordError } from './errors.ts';
 import { parseLogTarget, parseStatsSocket } from './global-lines.ts';
@@ -212,7 +212,7 @@ const proxyKeywords: Keyword[] = [
     sections: PROXIES,
     cap: 'any',
     args: 'tcp|http',
-    help: 'proxy mode (http relays as tcp until the HTTP engine lands)',
+    help: 'proxy mode: tcp relays bytes, http parses requests and responses (HTTP/1.1)',
     parse(ctx, args) {
       arity('mode', args, 1);
       px(ctx).settings.mode = oneOf<Mode>('mode', 'mode', args[0] as string, Modes);
@@ -246,7 +246,7 @@ const proxyKeywords: Keyword[] = [
     sections: NAMED,
     cap: 'be',
     capFatal: true,
-    args: '<name> <addr:port> [weight <0..256>] [maxconn <n>] [maxqueue <n>] [backup] [disabled]',
+    args: '<name> <addr:port> [weight <0..256>] [maxconn <n>] [maxqueue <n>] [backup] [disabled] [pool-max-conn <n>] [pool-purge-delay <time>]',
     help: 'a server of the backend (check, inter, rise, fall are accepted and not acted on yet)',
     parse(ctx, args) {
       const p = px(ctx);
@@ -319,6 +319,83 @@ const proxyKeywords: Keyword[] = [
   option('dontlognull', 'fe', true, 'do not log sessions that carried no data', (p, on) => {
     p.settings.dontlognull = on;
   }),
+  ...(
+    [
+      ['http-keep-alive', 'keep-alive', 'keep connections open on both sides between requests (default)'],
+      ['http-server-close', 'server-close', 'close the server connection after each response, keep the client one'],
+      ['httpclose', 'close', 'close both connections after each response'],
+    ] as const
+  ).map(([name, mode, help]) =>
+    option(name, 'any', true, help, (p, on) => {
+      // as HAProxy: `no option X` goes back to keep-alive only if X was the mode in force
+      if (on) p.settings.httpConnMode = mode as HttpConnMode;
+      else if (p.settings.httpConnMode === mode) p.settings.httpConnMode = 'keep-alive';
+    }),
+  ),
+  {
+    name: 'http-reuse',
+    sections: PROXIES,
+    cap: 'be',
+    args: 'never|safe|aggressive|always',
+    help: 'which idle server connections a request may use (default safe: not for the first request of a client connection)',
+    parse(ctx, args) {
+      arity('http-reuse', args, 1);
+      px(ctx).settings.httpReuse = oneOf('http-reuse', 'mode', args[0] as string, ['never', 'safe', 'aggressive', 'always'] as const);
+    },
+  },
+  {
+    name: 'retry-on',
+    sections: PROXIES,
+    cap: 'be',
+    args: '<keyword|status>…',
+    help: `what retries an HTTP request: ${RetryOnKeywords.join(', ')}, or ${RetryOnStatuses.join(' ')} (default conn-failure)`,
+    parse(ctx, args) {
+      if (args.length === 0) throw new KeywordError(`'retry-on' expects at least one keyword`);
+      const out = new Set<RetryOn>();
+      for (const a of args) {
+        const status = Number(a);
+        if (/^\d+$/.test(a)) {
+          if (!(RetryOnStatuses as readonly number[]).includes(status)) throw new KeywordError(`retry-on: unsupported status code '${a}' (${RetryOnStatuses.join(', ')})`);
+          out.add(status as RetryOn);
+          continue;
+        }
+        const k = oneOf('retry-on', 'keyword', a, RetryOnKeywords);
+        if (k === 'none') {
+          if (args.length > 1) throw new KeywordError(`retry-on: 'none' cannot be combined with other keywords`);
+        } else if (k === 'all-retryable-errors') {
+          for (const r of ['conn-failure', 'empty-response', 'junk-response', 'response-timeout', '0rtt-rejected', 500, 502, 503, 504] as const) out.add(r);
+        } else out.add(k);
+      }
+      px(ctx).settings.retryOn = [...out];
+    },
+  },
+  {
+    name: 'option forwardfor',
+    sections: PROXIES,
+    cap: 'any',
+    args: '[except <network>] [header <name>] [if-none]',
+    help: "add the client's address in X-Forwarded-For (or <name>) to requests",
+    parse(ctx, args) {
+      let header = 'x-forwarded-for';
+      let ifNone = false;
+      let except: { addr: string; prefix: number } | undefined;
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i] as string;
+        if (a === 'if-none') ifNone = true;
+        else if (a === 'header') {
+          const v = args[++i];
+          if (!v) throw new KeywordError(`option forwardfor: 'header' expects a header name`);
+          header = v.toLowerCase();
+        } else if (a === 'except') {
+          const v = args[++i];
+          const m = v ? /^([0-9.]+)(?:\/(\d{1,2}))?$/.exec(v) : null;
+          if (!m || Number(m[2] ?? 32) > 32) throw new KeywordError(`option forwardfor: 'except' expects an IPv4 network (a.b.c.d[/n]), not '${v ?? ''}'`);
+          except = { addr: m[1] as string, prefix: Number(m[2] ?? 32) };
+        } else throw new KeywordError(`option forwardfor: unknown argument '${a}'${didYouMean(a, ['except', 'header', 'if-none'])}`);
+      }
+      px(ctx).settings.forwardFor = except ? { header, ifNone, except } : { header, ifNone };
+    },
+  },
   ...timeoutKeywords,
 ];
 

@@ -31,6 +31,9 @@ export function defaultSettings(): ProxySettings {
     redispatch: 0,
     dontlognull: false,
     httplog: false,
+    httpConnMode: 'keep-alive',
+    httpReuse: 'safe',
+    retryOn: ['conn-failure'],
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { expandAddressEnv, isUnixAddress, parseHostPort, parseHostPortRange } from './address.ts';
 import type { BindConfig, ServerConfig, SourceRef } from './config.types.ts';
-import { parseDuration, parseInteger } from './duration.ts';
+import { parseDuration, parseInteger, parseSignedInteger } from './duration.ts';
 import { KeywordError } from './errors.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -50,7 +50,9 @@ const SERVER_OPTIONS = ['weight', 'maxconn', 'maxqueue', 'backup', 'disabled'];
 const CHECK_FLAGS = ['check'];
 const CHECK_TIMES = ['inter', 'fastinter', 'downinter'];
 const CHECK_COUNTS = ['rise', 'fall', 'port'];
-const ACCEPTED = [...SERVER_OPTIONS, ...CHECK_FLAGS, ...CHECK_TIMES, ...CHECK_COUNTS];
+/** Idle connection pool options; `pool-low-conn` is accepted and has no effect (pools are per worker, never shared). */
+const POOL_OPTIONS = ['pool-max-conn', 'pool-purge-delay', 'pool-low-conn'];
+const ACCEPTED = [...SERVER_OPTIONS, ...CHECK_FLAGS, ...CHECK_TIMES, ...CHECK_COUNTS, ...POOL_OPTIONS];
 
 /** The largest server weight (HAProxy's SRV_UWGHT_MAX). */
 export const MAX_WEIGHT = 256;
@@ -61,7 +63,7 @@ export function parseServer(args: readonly string[], backend: string, src: Sourc
   const name = args[0] as string;
   const hp = parseHostPort(args[1] as string, `server ${name}`);
   if (hp.host === '') throw new KeywordError(`server ${name}: missing host in '${args[1]}'`);
-  const server = { name, host: hp.host, port: hp.port, weight: 1, maxconn: 0, maxqueue: 0, backup: false, disabled: false, src };
+  const server: { -readonly [K in keyof ServerConfig]: ServerConfig[K] } = { name, host: hp.host, port: hp.port, weight: 1, maxconn: 0, maxqueue: 0, backup: false, disabled: false, src };
   const opts = args.slice(2);
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i] as string;
@@ -70,6 +72,9 @@ export function parseServer(args: readonly string[], backend: string, src: Sourc
     else if (o === 'maxqueue') server.maxqueue = parseInteger(opts[++i], `server ${name} maxqueue`);
     else if (o === 'backup') server.backup = true;
     else if (o === 'disabled') server.disabled = true;
+    else if (o === 'pool-max-conn') server.poolMaxConn = parseSignedInteger(opts[++i] ?? '', `server ${name} pool-max-conn`);
+    else if (o === 'pool-purge-delay') server.poolPurgeDelay = parseDuration(opts[++i] ?? '', `server ${name} pool-purge-delay`);
+    else if (o === 'pool-low-conn') parseInteger(opts[++i], `server ${name} pool-low-conn`);
     else if (CHECK_FLAGS.includes(o)) continue;
     else if (CHECK_TIMES.includes(o)) parseDuration(opts[++i] ?? '', `server ${name} ${o}`);
     else if (CHECK_COUNTS.includes(o)) parseInteger(opts[++i], `server ${name} ${o}`, 1);

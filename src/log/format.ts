@@ -13,7 +13,15 @@ export function formatAcceptDate(ms: number): string {
 /** HAProxy's `option tcplog` format, as a log-format string (HAProxy defines it the same way). */
 export const TCPLOG_FORMAT = '%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq';
 
-type Part = string | ((f: TcpLogFields) => string | number);
+/** HAProxy's `option httplog` format (its HTTP_LOG definition). */
+export const HTTPLOG_FORMAT = '%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r';
+
+/** A space of the format: HAProxy writes one only if the output does not end with one already. */
+const SEP = 0;
+type Part = typeof SEP | string | ((f: TcpLogFields) => string | number);
+
+const h = (f: TcpLogFields) => f.http;
+const quoted = (s: string) => `"${s}"`;
 
 /** The `%` variables switchyard knows, for TCP sessions (HAProxy's names and meanings). */
 export const LOG_VARIABLES: Readonly<Record<string, (f: TcpLogFields) => string | number>> = {
@@ -43,6 +51,28 @@ export const LOG_VARIABLES: Readonly<Record<string, (f: TcpLogFields) => string 
   sq: (f) => f.srvQueue,
   bq: (f) => f.backendQueue,
   pid: () => process.pid,
+  // HTTP (a TCP session prints them as HAProxy does with nothing to show)
+  tr: (f) => formatAcceptDate(h(f)?.requestDate ?? f.acceptDate),
+  Ti: (f) => h(f)?.ti ?? 0,
+  TR: (f) => h(f)?.tR ?? -1,
+  Tq: (f) => h(f)?.tR ?? -1,
+  Tr: (f) => h(f)?.tr ?? -1,
+  Ta: (f) => h(f)?.ta ?? f.tt,
+  ST: (f) => h(f)?.status ?? -1,
+  r: (f) => h(f)?.requestLine ?? '<BADREQ>',
+  HM: (f) => h(f)?.method ?? '',
+  HU: (f) => h(f)?.uri ?? '',
+  HP: (f) => (h(f)?.uri ?? '').split('?')[0] as string,
+  HQ: (f) => {
+    const u = h(f)?.uri ?? '';
+    const q = u.indexOf('?');
+    return q < 0 ? '' : u.slice(q);
+  },
+  HV: (f) => h(f)?.version ?? '',
+  CC: () => '-',
+  CS: () => '-',
+  hr: () => '',
+  hs: () => '',
 };
 
 /**
@@ -66,10 +96,12 @@ export function compileLogFormat(fmt: string): ((f: TcpLogFields) => string) | s
     }
     if (fmt[i + 1] === '[') return `log-format: sample fetches (%[...]) are not supported yet`;
     let j = i + 1;
+    let flags = '';
     if (fmt[j] === '{') {
       const close = fmt.indexOf('}', j);
       if (close < 0) return `log-format: missing '}' after '%{'`;
-      j = close + 1; // flags such as +Q are accepted and ignored
+      flags = fmt.slice(j + 1, close); // +Q quotes the value; other flags are accepted and ignored
+      j = close + 1;
     }
     const m = /^[A-Za-z]+/.exec(fmt.slice(j));
     if (!m) return `log-format: expected a variable name after '%' at position ${i}`;
@@ -77,20 +109,40 @@ export function compileLogFormat(fmt: string): ((f: TcpLogFields) => string) | s
     let name = m[0];
     while (name.length > 0 && !(name in LOG_VARIABLES)) name = name.slice(0, -1);
     if (!name) return `log-format: unknown variable '%${m[0]}'`;
-    if (lit) parts.push(lit);
+    pushLiteral(parts, lit);
     lit = '';
-    parts.push(LOG_VARIABLES[name] as (f: TcpLogFields) => string | number);
+    const v = LOG_VARIABLES[name] as (f: TcpLogFields) => string | number;
+    parts.push(flags.includes('+Q') ? (f) => quoted(String(v(f))) : v);
     i = j + name.length - 1;
   }
-  if (lit) parts.push(lit);
+  pushLiteral(parts, lit);
   return (f) => {
     let out = '';
-    for (const p of parts) out += typeof p === 'string' ? p : p(f);
+    for (const p of parts) {
+      if (p === SEP) {
+        if (out.length > 0 && out.charCodeAt(out.length - 1) !== 32) out += ' ';
+      } else out += typeof p === 'string' ? p : p(f);
+    }
     return out;
   };
 }
 
+/** Literal text, its spaces as separators (so a variable printing nothing leaves one space, as HAProxy). */
+function pushLiteral(parts: Part[], lit: string): void {
+  const words = lit.split(' ');
+  words.forEach((w, i) => {
+    if (i > 0) parts.push(SEP);
+    if (w) parts.push(w);
+  });
+}
+
 const tcplog = compileLogFormat(TCPLOG_FORMAT) as (f: TcpLogFields) => string;
+const httplog = compileLogFormat(HTTPLOG_FORMAT) as (f: TcpLogFields) => string;
+
+/** HAProxy's HTTP log line (`option httplog`). */
+export function formatHttpLog(f: TcpLogFields): string {
+  return httplog(f);
+}
 
 /**
  * HAProxy's TCP log line (`option tcplog`), field for field:

@@ -33,6 +33,29 @@ export interface TcpLogFields {
   readonly serverPort: number;
   /** Bytes received from the client (`%U`). */
   readonly bytesUploaded: number;
+  /** HTTP mode: the request's own fields (absent in TCP mode). */
+  readonly http?: HttpLogFields;
+}
+
+/** What an HTTP log line adds (`option httplog`): one line per request. */
+export interface HttpLogFields {
+  /** Date of the first byte of the request, ms since the epoch (`%tr`). */
+  readonly requestDate: number;
+  /** Idle time before the request (`%Ti`), ms. */
+  readonly ti: number;
+  /** Time to receive the request head (`%TR`), ms, -1 if it never came complete. */
+  readonly tR: number;
+  /** Server response time: connected → response head (`%Tr`), -1 if none. */
+  readonly tr: number;
+  /** Active time of the request, first byte to last byte of the response (`%Ta`). */
+  readonly ta: number;
+  /** Status sent to the client (`%ST`), -1 if none. */
+  readonly status: number;
+  /** The request line (`%r`), `<BADREQ>` when the request could not be parsed. */
+  readonly requestLine: string;
+  readonly method: string;
+  readonly uri: string;
+  readonly version: string;
 }
 
 /** The second letter of a termination state: where the session was when it ended. */

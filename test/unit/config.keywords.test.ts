@@ -190,6 +190,40 @@ const happy: Record<string, () => void> = {
     assert.equal(frontendSettings('    option dontlognull').dontlognull, true);
     assert.equal(parse('defaults\n    option dontlognull\nfrontend f\n    bind :1\n    no option dontlognull\n').frontends[0]?.settings.dontlognull, false);
   },
+  'option http-keep-alive': () => {
+    assert.equal(frontendSettings('    option httpclose\n    option http-keep-alive').httpConnMode, 'keep-alive');
+  },
+  'option http-server-close': () => {
+    assert.equal(frontendSettings('    option http-server-close').httpConnMode, 'server-close');
+    // `no option X` returns to keep-alive only when X is the mode in force (HAProxy)
+    assert.equal(frontendSettings('    option http-server-close\n    no option http-server-close').httpConnMode, 'keep-alive');
+    assert.equal(frontendSettings('    option httpclose\n    no option http-server-close').httpConnMode, 'close');
+  },
+  'option httpclose': () => assert.equal(frontendSettings('    option httpclose').httpConnMode, 'close'),
+  'http-reuse': () => {
+    assert.equal(backendSettings('').httpReuse, 'safe');
+    assert.equal(backendSettings('    http-reuse always').httpReuse, 'always');
+    assert.deepEqual(errorsOf('backend b\n    http-reuse sometimes\n'), ["k.cfg:2: http-reuse: unknown mode 'sometimes' (never, safe, aggressive, always)"]);
+  },
+  'retry-on': () => {
+    assert.deepEqual(backendSettings('').retryOn, ['conn-failure']);
+    assert.deepEqual(backendSettings('    retry-on empty-response 503').retryOn, ['empty-response', 503]);
+    assert.deepEqual(backendSettings('    retry-on none').retryOn, []);
+    assert.deepEqual(backendSettings('    retry-on all-retryable-errors').retryOn, ['conn-failure', 'empty-response', 'junk-response', 'response-timeout', '0rtt-rejected', 500, 502, 503, 504]);
+    assert.deepEqual(errorsOf('backend b\n    retry-on 418\n'), ["k.cfg:2: retry-on: unsupported status code '418' (401, 403, 404, 408, 425, 500, 501, 502, 503, 504)"]);
+    assert.deepEqual(errorsOf('backend b\n    retry-on emtpy-response\n'), [
+      "k.cfg:2: retry-on: unknown keyword 'emtpy-response' (did you mean 'empty-response'?) (none, conn-failure, empty-response, junk-response, response-timeout, 0rtt-rejected, all-retryable-errors)",
+    ]);
+  },
+  'option forwardfor': () => {
+    assert.deepEqual(frontendSettings('    option forwardfor').forwardFor, { header: 'x-forwarded-for', ifNone: false });
+    assert.deepEqual(frontendSettings('    option forwardfor except 10.0.0.0/8 header X-Real-IP if-none').forwardFor, {
+      header: 'x-real-ip',
+      ifNone: true,
+      except: { addr: '10.0.0.0', prefix: 8 },
+    });
+    assert.deepEqual(errorsOf('frontend f\n    option forwardfor excpet 1.2.3.4\n'), ["k.cfg:2: option forwardfor: unknown argument 'excpet' (did you mean 'except'?)"]);
+  },
 };
 
 const TIMEOUT_FIELDS = {
@@ -239,6 +273,9 @@ test('built-in defaults: mode tcp, roundrobin, retries 3, no redispatch, no time
     redispatch: 0,
     dontlognull: false,
     httplog: false,
+    httpConnMode: 'keep-alive',
+    httpReuse: 'safe',
+    retryOn: ['conn-failure'],
   });
   assert.deepEqual(cfg.backends[0]?.settings, defaultSettings());
   assert.deepEqual(cfg.global, { maxconn: 4096, hardStopAfter: 30_000, statsSockets: [], logs: [] });
@@ -417,7 +454,7 @@ test('unknown keywords: suggestions among the keywords of that section, options 
   assert.deepEqual(errorsOf('global\n    master-worker\n'), ["k.cfg:2: unknown keyword 'master-worker' in 'global' section"]);
   assert.deepEqual(errorsOf('global\n    nbthrad 2\n'), ["k.cfg:2: unknown keyword 'nbthrad' in 'global' section (did you mean 'nbthread'?)"]);
   assert.deepEqual(errorsOf('global\n    chroot /var/empty\n'), ["k.cfg:2: unknown keyword 'chroot' in 'global' section"]);
-  assert.deepEqual(errorsOf('frontend f\n    bind :1\n    option forwardfor\n'), ["k.cfg:3: unknown keyword 'option forwardfor' in frontend 'f'"]);
+  assert.deepEqual(errorsOf('frontend f\n    bind :1\n    option forwardfr\n'), ["k.cfg:3: unknown keyword 'option forwardfr' in frontend 'f' (did you mean 'option forwardfor'?)"]);
   // a misspelt section header lands in the section before it
   assert.deepEqual(errorsOf('global\n    maxconn 5\nbakend b\n'), ["k.cfg:3: unknown keyword 'bakend' in 'global' section (did you mean 'backend'?)"]);
 });

@@ -36,6 +36,9 @@ test('a realistic HAProxy mode tcp configuration loads to the expected model', (
     redispatch: -1,
     dontlognull: true,
     httplog: false,
+    httpConnMode: 'keep-alive',
+    httpReuse: 'safe',
+    retryOn: ['conn-failure'],
     maxconn: 3000,
   };
   const redis: ProxySettings = {
@@ -48,6 +51,9 @@ test('a realistic HAProxy mode tcp configuration loads to the expected model', (
     redispatch: 0,
     dontlognull: false,
     httplog: false,
+    httpConnMode: 'keep-alive',
+    httpReuse: 'safe',
+    retryOn: ['conn-failure'],
   };
   const server = { weight: 1, maxconn: 0, maxqueue: 0, backup: false, disabled: false };
   const expected: Config = {
@@ -158,6 +164,9 @@ test('quick mode: one listen section named quick, redispatch, 5s/30s/30s timeout
     redispatch: -1,
     dontlognull: false,
     httplog: false,
+    httpConnMode: 'keep-alive',
+    httpReuse: 'safe',
+    retryOn: ['conn-failure'],
   };
   const server = { weight: 1, maxconn: 0, maxqueue: 0, backup: false, disabled: false, src };
   assert.deepEqual(cfg, {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileLogFormat, formatAcceptDate, formatTcpLog, frameRfc3164 } from '../../src/log/format.ts';
+import { compileLogFormat, formatHttpLog, formatAcceptDate, formatTcpLog, frameRfc3164 } from '../../src/log/format.ts';
 import type { TcpLogFields } from '../../src/log/log.types.ts';
 
 test('tcplog line has HAProxy field order and spacing', () => {
@@ -62,7 +62,7 @@ test('log-format: HAProxy variables, literal text, %% and flags', () => {
   assert.equal(typeof f, 'function');
   assert.equal(
     (f as (x: TcpLogFields) => string)(fields),
-    '10.0.0.1:5000>10.0.0.254:443 fe/fe be/s1@10.0.1.1:8080 1/2/30 100/42 SD SD-- 4/3/2/1/+1 0/5 100% 10.0.0.1',
+    '10.0.0.1:5000>10.0.0.254:443 fe/fe be/s1@10.0.1.1:8080 1/2/30 100/42 SD SD-- 4/3/2/1/+1 0/5 100% "10.0.0.1"',
   );
   const t = compileLogFormat('[%t] %pid');
   assert.match((t as (x: TcpLogFields) => string)(fields), /^\[25\/Nov\/2026:06:58:40\.120\] \d+$/);
@@ -76,4 +76,27 @@ test('log-format: unknown variables and sample fetches are refused with their na
 
 test('the tcplog line is the log-format of HAProxy\'s tcplog string', () => {
   assert.equal(formatTcpLog(fields), '10.0.0.1:5000 [25/Nov/2026:06:58:40.120] fe be/s1 1/2/30 100 SD 4/3/2/1/+1 0/5');
+});
+
+test('httplog: HAProxy HTTP_LOG line, empty captures collapse to one space, request line quoted', () => {
+  const http = {
+    requestDate: new Date(2026, 10, 25, 6, 58, 40, 125).getTime(),
+    ti: 0,
+    tR: 1,
+    tr: 7,
+    ta: 12,
+    status: 200,
+    requestLine: 'GET /a?b=1 HTTP/1.1',
+    method: 'GET',
+    uri: '/a?b=1',
+    version: 'HTTP/1.1',
+  };
+  assert.equal(
+    formatHttpLog({ ...fields, termination: '--', redispatched: false, retries: 0, http }),
+    '10.0.0.1:5000 [25/Nov/2026:06:58:40.125] fe be/s1 1/1/2/7/12 200 100 - - ---- 4/3/2/1/0 0/5 "GET /a?b=1 HTTP/1.1"',
+  );
+  const f = compileLogFormat('%HM %HP %HQ %HV %ST %Ta %{+Q}r') as (x: TcpLogFields) => string;
+  assert.equal(f({ ...fields, http }), 'GET /a ?b=1 HTTP/1.1 200 12 "GET /a?b=1 HTTP/1.1"');
+  // a TCP session in an HTTP format: HAProxy's placeholders
+  assert.equal(f(fields), '-1 30 "<BADREQ>"');
 });
