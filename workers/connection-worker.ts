@@ -11,7 +11,7 @@ import { pack } from 'msgpackr';
 import type { FromWorker, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from '../src/acceptor/messages.types.ts';
 import { WorkerRuntime } from '../src/core/worker-runtime.ts';
 import { NodeClock, Scheduler } from '../src/core/scheduler.ts';
-import { compileLogFormat, formatTcpLog } from '../src/log/format.ts';
+import { compileLogFormat, formatHttpLog, formatTcpLog } from '../src/log/format.ts';
 import { Logger } from '../src/log/logger.ts';
 import { logTargetsFor } from '../src/log/targets.ts';
 import { NodeNetwork, NodeTransport } from '../src/net/node-transport.ts';
@@ -24,10 +24,12 @@ if (!port) throw new Error('connection-worker must run as a worker thread');
 const post = (m: FromWorker): void => port.postMessage(m);
 const config = init.config;
 const loggers = config.frontends.map((fe) => new Logger(logTargetsFor(config, fe.settings), config.global.logTag));
-// `log-format` where the proxy has one (checked at start-up), HAProxy's tcplog line otherwise
+// `log-format` where the proxy has one (checked at start-up), else HAProxy's httplog line in mode
+// http and its tcplog line in mode tcp
 const formats = config.frontends.map((fe) => {
-  const f = fe.settings.logFormat ? compileLogFormat(fe.settings.logFormat.text) : formatTcpLog;
-  return typeof f === 'string' ? formatTcpLog : f;
+  const std = fe.settings.mode === 'http' ? formatHttpLog : formatTcpLog;
+  const f = fe.settings.logFormat ? compileLogFormat(fe.settings.logFormat.text) : std;
+  return typeof f === 'string' ? std : f;
 });
 
 // Acks to the acceptor are batched: at most one message every ACK_DELAY_MS, whatever the number of

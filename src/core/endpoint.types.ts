@@ -25,7 +25,7 @@ export const EpTransitions: Record<EpState, readonly EpState[]> = {
   ASS: ['CON', 'QUE', 'REQ', 'CLO'],
   CON: ['EST', 'CER', 'CLO'],
   CER: ['TAR', 'ASS', 'REQ', 'CLO'],
-  EST: ['DIS', 'CLO'],
+  EST: ['DIS', 'CLO', 'REQ'],
   DIS: ['CLO'],
   CLO: ['INI'],
 };
@@ -39,7 +39,7 @@ export const EpStateMeaning: Record<EpState, string> = {
   ASS: 'server assigned; the connection is allocated lazily here',
   CON: 'connect in progress (`timeout connect`)',
   CER: 'connect error: connection fully detached and closed, epoch bumped',
-  EST: 'established; data flows',
+  EST: 'established; data flows (HTTP: back to REQ for a retry before any response byte reached the client)',
   DIS: 'disconnecting (shutdown in progress)',
   CLO: 'closed; the endpoint is reusable for the next transaction',
 };

@@ -1,4 +1,4 @@
-import type { TerminationPhase } from '../log/log.types.ts';
+import type { TcpLogFields, TerminationPhase } from '../log/log.types.ts';
 import { BackendSlot, ServerSlot } from '../shared-state/server-table.types.ts';
 import { ConnActor } from './actor.ts';
 import type { ConnActorLike, ConnOwner } from './actor.types.ts';
@@ -31,48 +31,48 @@ export class Session implements ConnOwner, TimerTarget {
   readonly fe: FrontendRuntime;
   readonly be: BackendRuntime | undefined;
   readonly cli: ConnActor;
-  private cliEpoch: number;
+  protected cliEpoch: number;
   readonly ep = new ServerEndpoint();
   readonly srcIp: string;
   readonly srcPort: number;
 
   // client data held while the server side is not established (bounded by PENDING_LIMIT)
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  protected pending: Buffer[] = [];
+  protected pendingBytes = 0;
   /** Client paused because the server side cannot take its data (pending full or server backpressure). */
-  private cliHeld = false;
+  protected cliHeld = false;
   /** Server paused because the client cannot take its data. */
-  private srvHeld = false;
+  protected srvHeld = false;
   /** The last write to the server returned false: wait for its drain. */
-  private srvBackpressured = false;
+  protected srvBackpressured = false;
   /** The client socket reported CLOSE during an orderly disconnect. */
-  private cliGone = false;
+  protected cliGone = false;
 
-  private readonly cliTimer: Timer;
-  private readonly srvTimer: Timer;
-  private readonly expTimer: Timer;
+  protected readonly cliTimer: Timer;
+  protected readonly srvTimer: Timer;
+  protected readonly expTimer: Timer;
 
   // accounting (HAProxy's timers and counters)
   readonly acceptDate: number;
-  private readonly t0: number;
-  private tQueueStart = -1;
-  private tw = -1;
-  private tConnStart = -1;
-  private tc = -1;
-  private retriesLeft: number;
-  private redispatched = false;
-  private queuedOn: ServerRuntime | null = null;
+  protected readonly t0: number;
+  protected tQueueStart = -1;
+  protected tw = -1;
+  protected tConnStart = -1;
+  protected tc = -1;
+  protected retriesLeft: number;
+  protected redispatched = false;
+  protected queuedOn: ServerRuntime | null = null;
   /** Bytes read from the client (HAProxy's request channel total: `bin`). */
   bytesFromClient = 0;
   bytesToServer = 0;
   /** Bytes read from the server and sent on (`bout`, `%B`). */
   bytesToClient = 0;
   calls = 0;
-  private termCause: TerminationCause | null = null;
-  private termPhase: TerminationPhase = '-';
-  private done = false;
+  protected termCause: TerminationCause | null = null;
+  protected termPhase: TerminationPhase = '-';
+  protected done = false;
   /** Connections of this session that have not reported CLOSE yet while disconnecting. */
-  private closing = 0;
+  protected closing = 0;
 
   /** The acceptor's listener the client came through (its `closed` acks are per listener). */
   readonly listenerId: number;
@@ -97,11 +97,11 @@ export class Session implements ConnOwner, TimerTarget {
     if (fe.current > fe.max) fe.max = fe.current;
   }
 
-  private get timeouts() {
+  protected get timeouts() {
     return (this.be ? this.be.cfg : this.fe.cfg).settings.timeouts;
   }
 
-  private get feTimeouts() {
+  protected get feTimeouts() {
     return this.fe.cfg.settings.timeouts;
   }
 
@@ -114,10 +114,10 @@ export class Session implements ConnOwner, TimerTarget {
 
   // ---- server side: assignment, queueing, connection, retries -----------------------------
 
-  private assignServer(avoid: ServerRuntime | null): void {
+  protected assignServer(avoid: ServerRuntime | null): void {
     const be = this.be;
     if (!be) {
-      this.close('P', 'R'); // frontend without a backend
+      this.fail('P', 'R', 503); // frontend without a backend
       return;
     }
     const { result, server } = be.assign(this.srcIp, avoid);
@@ -139,12 +139,12 @@ export class Session implements ConnOwner, TimerTarget {
     } else if (result === AssignResult.FULL) {
       this.enqueue(null);
     } else {
-      this.close('S', 'C'); // no server available (HAProxy logs SC with <NOSRV>)
+      this.fail('S', 'C', 503); // no server available (HAProxy logs SC with <NOSRV>)
     }
   }
 
   /** Wait in `server`'s queue (bounded by maxqueue), or in the backend queue when `server` is null. */
-  private enqueue(server: ServerRuntime | null): void {
+  protected enqueue(server: ServerRuntime | null): void {
     const be = this.be as BackendRuntime;
     const table = this.host.table;
     if (server) {
@@ -159,7 +159,7 @@ export class Session implements ConnOwner, TimerTarget {
           this.ep.setState(EpState.ASS);
           this.connect();
         } else {
-          this.close('S', 'Q');
+          this.fail('S', 'Q', 503);
         }
         return;
       }
@@ -179,7 +179,7 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   /** Leave whichever queue holds us (granted, timed out, or closing). */
-  private dequeue(): void {
+  protected dequeue(): void {
     const be = this.be as BackendRuntime;
     const q = this.queuedOn ? this.queuedOn.queue : be.queue;
     const i = q.indexOf(this);
@@ -208,14 +208,14 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   /** ASS → CON: allocate the connection now, on first need (seed 004). */
-  private connect(): void {
+  protected connect(): void {
     const server = this.ep.server as ServerRuntime;
     let conn: ConnActor;
     try {
       const t = this.host.net.connect(server.cfg.host, server.cfg.port);
       conn = new ConnActor('server', t, this.host.stats, false);
     } catch {
-      this.close('R', 'C'); // could not allocate a connection: resource error
+      this.fail('R', 'C', 503); // could not allocate a connection: resource error
       return;
     }
     this.ep.attempts++;
@@ -227,7 +227,7 @@ export class Session implements ConnOwner, TimerTarget {
     this.host.sched.arm(this.expTimer, this.timeouts.connect);
   }
 
-  private onConnected(): void {
+  protected onConnected(): void {
     this.host.sched.cancel(this.expTimer);
     this.tc = Math.round(this.host.sched.now() - this.tConnStart);
     this.ep.setState(EpState.EST);
@@ -243,7 +243,7 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   /** CON → CER: a failed attempt. Decide retry on the same server, redispatch, or give up. */
-  private connectFailed(err: ProxyError): void {
+  protected connectFailed(err: ProxyError): void {
     const be = this.be as BackendRuntime;
     const server = this.ep.server as ServerRuntime;
     this.host.sched.cancel(this.expTimer);
@@ -265,7 +265,7 @@ export class Session implements ConnOwner, TimerTarget {
       // HAProxy's econ: sessions that gave up connecting, counted once, on the last server
       table.addSrv(server.id, ServerSlot.CONN_ERRORS, 1);
       table.addBe(be.id, BackendSlot.CONN_ERRORS, 1);
-      this.close(err.termination, 'C');
+      this.fail(err.termination, 'C', 503);
       return;
     }
     this.host.stats.retries++;
@@ -284,12 +284,12 @@ export class Session implements ConnOwner, TimerTarget {
     this.assignServer(server);
   }
 
-  private countRetry(server: ServerRuntime): void {
+  protected countRetry(server: ServerRuntime): void {
     this.host.table.addSrv(server.id, ServerSlot.RETRIES, 1);
     this.host.table.addBe((this.be as BackendRuntime).id, BackendSlot.RETRIES, 1);
   }
 
-  private releaseSlot(): void {
+  protected releaseSlot(): void {
     const s = this.ep.server;
     if (s && this.ep.slotHeld) {
       this.ep.slotHeld = false;
@@ -304,7 +304,7 @@ export class Session implements ConnOwner, TimerTarget {
    * Which of our connections an event is for: the client, the server connection of the current
    * attempt, or nobody (an event from an older epoch: dropped and counted).
    */
-  private route(conn: ConnActorLike, epoch: number): ConnActor | 'client' | null {
+  protected route(conn: ConnActorLike, epoch: number): ConnActor | 'client' | null {
     this.calls++;
     const c = conn === this.cli ? (epoch === this.cliEpoch ? 'client' : null) : this.ep.current(conn, epoch);
     if (c === null) this.host.stats.staleEvents++;
@@ -324,7 +324,7 @@ export class Session implements ConnOwner, TimerTarget {
     else if (c) this.serverEvent(c, ev, err);
   }
 
-  private fromServer(c: ConnActor, chunk: Buffer): void {
+  protected fromServer(c: ConnActor, chunk: Buffer): void {
     this.bytesToClient += chunk.length;
     this.host.stats.bytesOut += chunk.length;
     if (!this.cli.write(this.cliEpoch, chunk)) {
@@ -336,7 +336,7 @@ export class Session implements ConnOwner, TimerTarget {
     this.armServer();
   }
 
-  private fromClient(chunk: Buffer): void {
+  protected fromClient(chunk: Buffer): void {
     this.host.stats.bytesIn += chunk.length;
     this.bytesFromClient += chunk.length;
     this.armClient();
@@ -350,7 +350,7 @@ export class Session implements ConnOwner, TimerTarget {
     if (this.pendingBytes >= PENDING_LIMIT) this.holdClient();
   }
 
-  private toServer(conn: ConnActor, chunk: Buffer): void {
+  protected toServer(conn: ConnActor, chunk: Buffer): void {
     this.bytesToServer += chunk.length;
     if (!conn.write(this.ep.epoch, chunk)) {
       this.srvBackpressured = true;
@@ -359,18 +359,18 @@ export class Session implements ConnOwner, TimerTarget {
     this.armServer();
   }
 
-  private holdClient(): void {
+  protected holdClient(): void {
     if (this.cliHeld) return;
     this.cliHeld = true;
     this.cli.pause(this.cliEpoch);
   }
 
-  private resumeClient(): void {
+  protected resumeClient(): void {
     this.cliHeld = false;
     this.cli.resume(this.cliEpoch);
   }
 
-  private clientEvent(ev: ConnEvent): void {
+  protected clientEvent(ev: ConnEvent): void {
     switch (ev) {
       case ConnEvent.END:
         if (this.ep.state === EpState.EST) {
@@ -401,7 +401,7 @@ export class Session implements ConnOwner, TimerTarget {
     }
   }
 
-  private serverEvent(c: ConnActor, ev: ConnEvent, err: TransportError | undefined): void {
+  protected serverEvent(c: ConnActor, ev: ConnEvent, err: TransportError | undefined): void {
     switch (ev) {
       case ConnEvent.CONNECT:
         if (this.ep.state === EpState.CON) this.onConnected();
@@ -432,7 +432,7 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   /** The client finished sending: forward the FIN (server-fin timeout from now on). */
-  private shutServer(): void {
+  protected shutServer(): void {
     const c = this.ep.conn;
     if (!c || c.writeShut) return;
     c.shutWrite(this.ep.epoch);
@@ -440,21 +440,21 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   /** The server finished sending: forward the FIN (client-fin timeout from now on). */
-  private shutClient(): void {
+  protected shutClient(): void {
     if (this.cli.writeShut) return;
     this.cli.shutWrite(this.cliEpoch);
     this.armClient();
   }
 
   /** Both directions are done: disconnect, and close when both sockets report CLOSE. */
-  private maybeFinish(): void {
+  protected maybeFinish(): void {
     const c = this.ep.conn;
     if (!c || !this.cli.readEnded || !c.readEnded) return;
     this.ep.setState(EpState.DIS);
     this.closing = 2;
   }
 
-  private connClosed(client: boolean): void {
+  protected connClosed(client: boolean): void {
     if (this.ep.state === EpState.DIS) {
       this.closing--;
       if (client) this.cliGone = true;
@@ -469,7 +469,7 @@ export class Session implements ConnOwner, TimerTarget {
   // ---- timers -------------------------------------------------------------------------------
 
   /** Client-side inactivity: `timeout tunnel` once established (TCP), else client / client-fin. */
-  private armClient(): void {
+  protected armClient(): void {
     const t = this.feTimeouts;
     let ms = t.client;
     if (this.cli.writeShut && t.clientFin !== undefined) ms = t.clientFin;
@@ -477,7 +477,7 @@ export class Session implements ConnOwner, TimerTarget {
     this.host.sched.arm(this.cliTimer, ms);
   }
 
-  private armServer(): void {
+  protected armServer(): void {
     const t = this.timeouts;
     let ms = t.server;
     const c = this.ep.conn;
@@ -514,7 +514,7 @@ export class Session implements ConnOwner, TimerTarget {
     }
   }
 
-  private expired(): void {
+  protected expired(): void {
     switch (this.ep.state) {
       case EpState.CON:
         this.connectFailed(connectTimeout());
@@ -524,7 +524,7 @@ export class Session implements ConnOwner, TimerTarget {
         this.connect();
         return;
       case EpState.QUE:
-        this.close('s', 'Q'); // timeout queue
+        this.fail('s', 'Q', 503); // timeout queue
         return;
       default:
         return;
@@ -532,7 +532,7 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   /** HAProxy's second letter: where the session stood when it ended. */
-  private phase(): TerminationPhase {
+  protected phase(): TerminationPhase {
     switch (this.ep.state) {
       case EpState.INI:
       case EpState.REQ:
@@ -565,6 +565,14 @@ export class Session implements ConnOwner, TimerTarget {
       this.cli.transport.destroy();
       this.host.sessionClosed(this);
     }
+  }
+
+  /**
+   * The server side failed for good (no server, queue, connect): TCP closes the session; HTTP
+   * answers `status` first (HttpSession overrides this).
+   */
+  protected fail(cause: TerminationCause, phase: TerminationPhase, _status: number): void {
+    this.close(cause, phase);
   }
 
   /** Kill from the runtime API (`shutdown session`). */
@@ -603,7 +611,7 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   /** Add this session's bytes to its frontend, backend and server counters (`show stat`). */
-  private account(): void {
+  protected account(): void {
     const up = this.bytesFromClient;
     const down = this.bytesToClient;
     this.fe.bytesIn += up;
@@ -619,12 +627,16 @@ export class Session implements ConnOwner, TimerTarget {
     }
   }
 
-  private log(): void {
+  protected log(): void {
+    this.host.log(this.logFields(), this.fe.id);
+  }
+
+  /** The fields of this session's log line. */
+  protected logFields(): TcpLogFields {
     const be = this.be;
     const srv = this.ep.server;
     const t = this.host.table;
-    this.host.log(
-      {
+    return {
         clientIp: this.srcIp,
         clientPort: this.srcPort,
         acceptDate: this.acceptDate,
@@ -649,9 +661,7 @@ export class Session implements ConnOwner, TimerTarget {
         serverIp: srv && this.ep.attempts > 0 ? srv.cfg.host : '',
         serverPort: srv && this.ep.attempts > 0 ? srv.cfg.port : 0,
         bytesUploaded: this.bytesFromClient,
-      },
-      this.fe.id,
-    );
+    };
   }
 
   get terminationState(): string | null {

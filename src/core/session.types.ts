@@ -3,6 +3,7 @@ import type { ServerTable } from '../shared-state/server-table.ts';
 export type { SessionSnapshot } from '../shared-state/snapshots.types.ts';
 import type { ActorStats } from './actor.types.ts';
 import type { BackendRuntime } from './backend.ts';
+import type { IdlePool } from './idle-pool.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Network } from './transport.types.ts';
 
@@ -24,6 +25,10 @@ export interface SessionHost {
   sessionFault(s: SessionLike, err: unknown): void;
   /** Live sessions of this worker (HAProxy's actconn, per worker). */
   readonly liveSessions: number;
+  /** Idle server connections of this worker, for reuse (HTTP). */
+  readonly pool: IdlePool;
+  /** The worker is stopping: HTTP sessions close their client connections after the current request. */
+  readonly stopping: boolean;
 }
 
 export interface SessionLike {

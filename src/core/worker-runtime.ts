@@ -8,6 +8,8 @@ import { buildRuntime } from './backend.ts';
 import type { FrontendRuntime } from './backend.types.ts';
 import { AssignResult } from './backend.types.ts';
 import type { Scheduler } from './scheduler.ts';
+import { HttpSession } from './http-session.ts';
+import { IdlePool } from './idle-pool.ts';
 import { Session } from './session.ts';
 import type { SessionHost, SessionLike, SessionSnapshot, WorkerStats } from './session.types.ts';
 import { newWorkerStats } from './session.types.ts';
@@ -42,6 +44,7 @@ export class WorkerRuntime implements SessionHost {
   readonly frontends: FrontendRuntime[];
   readonly backends: BackendRuntime[];
   readonly sessions = new Map<number, Session>();
+  readonly pool: IdlePool;
   private readonly opts: WorkerRuntimeOptions;
   /** Backends with a cross-worker wake-up pending (Atomics.waitAsync on the release sequence). */
   private readonly watching = new Set<number>();
@@ -55,9 +58,14 @@ export class WorkerRuntime implements SessionHost {
     this.sched = opts.sched;
     this.net = opts.net;
     this.table = opts.table;
+    this.pool = new IdlePool(opts.sched);
     const rt = buildRuntime(opts.config, opts.table, opts.random);
     this.frontends = rt.frontends;
     this.backends = rt.backends;
+  }
+
+  get stopping(): boolean {
+    return this.stopped;
   }
 
   get liveSessions(): number {
@@ -82,7 +90,7 @@ export class WorkerRuntime implements SessionHost {
     this.stats.handoffs++;
     const cli = new ConnActor('client', transport, this.stats, true);
     const be = fe.backendId === undefined ? undefined : this.backends[fe.backendId];
-    const s = new Session(this, fe, be, cli, listenerId);
+    const s = fe.cfg.settings.mode === 'http' ? new HttpSession(this, fe, be, cli, listenerId) : new Session(this, fe, be, cli, listenerId);
     this.sessions.set(s.id, s);
     this.stats.sessionsTotal++;
     this.stats.sessionsLive++;
@@ -223,5 +231,6 @@ export class WorkerRuntime implements SessionHost {
 
   stop(): void {
     this.stopped = true;
+    this.pool.purge(null);
   }
 }

@@ -1,0 +1,798 @@
+import type { RetryOn } from '../config/config.types.ts';
+import type { TcpLogFields, TerminationPhase } from '../log/log.types.ts';
+import { BodyFramer } from '../proto/http1/body.ts';
+import { HeadReader, headerValue } from '../proto/http1/head.ts';
+import type { H1Head } from '../proto/http1/http1.types.ts';
+import { BodyKind, DEFAULT_H1_LIMITS, H1ErrStatus, HeadStatus } from '../proto/http1/http1.types.ts';
+import { errorReply } from '../proto/http1/replies.ts';
+import type { HeaderEdits } from '../proto/http1/serialize.ts';
+import { ConnHeader, serializeHead } from '../proto/http1/serialize.ts';
+import { ServerSlot } from '../shared-state/server-table.types.ts';
+import type { ConnActor } from './actor.ts';
+import { ConnEvent } from './actor.types.ts';
+import type { BackendRuntime } from './backend.ts';
+import { EpState, SessTimer } from './endpoint.types.ts';
+import { connectError } from './errors.ts';
+import type { TerminationCause } from './errors.types.ts';
+import { Session } from './session.ts';
+import type { TransportError } from './transport.types.ts';
+
+/** tune.bufsize: request bytes kept for a retry, pipelined bytes held before the client is paused. */
+export const HTTP_BUFSIZE = 16384;
+
+/** Where the request of the current transaction stands. */
+const Rx = { HEAD: 0, BODY: 1, DONE: 2 } as const;
+type Rx = (typeof Rx)[keyof typeof Rx];
+/** Where its response stands. */
+const Tx = { NONE: 0, WAIT: 1, BODY: 2, DONE: 3 } as const;
+type Tx = (typeof Tx)[keyof typeof Tx];
+
+/**
+ * A client connection in HTTP mode: a sequence of transactions (request → server → response),
+ * each with its own pass through the server endpoint (INI → … → EST → CLO → INI), its own
+ * retries and its own log line. Between transactions the server connection goes back to the
+ * worker's idle pool (or stays private to this session under `http-reuse never`), and the client
+ * connection waits for its next request (`timeout http-keep-alive`). Pipelined requests are read
+ * ahead and handled in order. A 101 answer to an Upgrade request (or a 2xx to CONNECT) turns the
+ * session into a TCP tunnel, relayed by the TCP session code.
+ */
+export class HttpSession extends Session {
+  private readonly reqReader = new HeadReader(true, DEFAULT_H1_LIMITS);
+  private readonly resReader = new HeadReader(false, DEFAULT_H1_LIMITS);
+  private readonly reqBody = new BodyFramer();
+  private readonly resBody = new BodyFramer();
+  private rx: Rx = Rx.HEAD;
+  private tx: Tx = Tx.NONE;
+  private req: H1Head | null = null;
+  /** Client bytes read ahead: the next pipelined request(s), handled when this transaction ends. */
+  private held: Buffer | null = null;
+  /** Request bytes waiting for the server connection. */
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  /** The request as sent so far, kept for a retry; null once it outgrew the buffer. */
+  private replay: Buffer[] | null = [];
+  private replayBytes = 0;
+  /** Transactions completed on this client connection. */
+  private txnCount = 0;
+  /** A request has begun (its first byte came, or the wait for it timed out). */
+  private txnActive = false;
+  private logged = false;
+  private tunnel = false;
+  /** Close the client connection once this response is sent. */
+  private clientClose = false;
+  /** The response is sent and our FIN is on its way: waiting for the client to close. */
+  private lingering = false;
+  /** The server connection came from the idle pool, and how many transactions it had served. */
+  private srvReused = false;
+  private srvUses = 0;
+  /** The once-only immediate retry after a reused connection failed was used. */
+  private reuseRetried = false;
+  /** The next connection must be a new one (retry after a reused connection failed). */
+  private forceFresh = false;
+  /** The server connection must not be reused (close-delimited, `Connection: close`, junk). */
+  private srvNoReuse = false;
+  /** Part of the final response went to the client: no retry, no generated answer any more. */
+  private respStarted = false;
+  private srvBytes = 0;
+  // per transaction: accounting and timers (HAProxy's Ti, TR, Tr, Ta)
+  private txnIn = 0;
+  private txnOut = 0;
+  private status = -1;
+  private tIdle = 0;
+  private tReq = 0;
+  private reqDate = 0;
+  private tHead = -1;
+  private tSent = -1;
+  private tResp = -1;
+
+  override start(): void {
+    this.tIdle = this.host.sched.now();
+    this.armClient();
+  }
+
+  // ---- client side: requests --------------------------------------------------------------
+
+  protected override fromClient(chunk: Buffer): void {
+    if (this.tunnel) {
+      super.fromClient(chunk);
+      return;
+    }
+    this.host.stats.bytesIn += chunk.length;
+    this.bytesFromClient += chunk.length;
+    this.txnIn += chunk.length;
+    if (this.lingering) return; // after our last answer, what the client sends is dropped
+    if (this.held) {
+      this.hold(Buffer.concat([this.held, chunk]));
+      return;
+    }
+    this.feedClient(chunk, 0);
+  }
+
+  /** Keep bytes of the next request until this transaction is over (client paused past the buffer). */
+  private hold(buf: Buffer): void {
+    this.held = buf;
+    if (buf.length >= HTTP_BUFSIZE) this.holdClient();
+  }
+
+  private feedClient(buf: Buffer, from: number): void {
+    let off = from;
+    while (off < buf.length && !this.done && !this.lingering) {
+      if (this.rx === Rx.HEAD) {
+        if (!this.txnActive) this.beginRequest();
+        const st = this.reqReader.push(buf, off);
+        if (st === HeadStatus.MORE) return;
+        if (st === HeadStatus.ERROR) {
+          this.reply(H1ErrStatus[this.reqReader.error ?? 'start-line'], 'P', 'R');
+          return;
+        }
+        off += this.reqReader.consumed;
+        this.onRequestHead(this.reqReader.head as H1Head);
+      } else if (this.rx === Rx.BODY) {
+        const n = this.reqBody.feed(buf, off);
+        if (n < 0) {
+          this.fail('P', 'R', 400); // invalid chunked request body
+          return;
+        }
+        this.sendRequest(n === buf.length && off === 0 ? buf : buf.subarray(off, off + n));
+        off += n;
+        if (this.reqBody.done) this.rx = Rx.DONE;
+        this.armClient();
+      } else {
+        this.hold(off === 0 ? buf : buf.subarray(off));
+        return;
+      }
+    }
+  }
+
+  private beginRequest(): void {
+    this.txnActive = true;
+    this.tReq = this.host.sched.now();
+    this.reqDate = this.host.wallClock();
+    this.armClient(); // timeout http-request from the first byte
+  }
+
+  private onRequestHead(req: H1Head): void {
+    this.req = req;
+    this.reqReader.reset();
+    this.tHead = this.host.sched.now();
+    this.reqBody.start(req.body, req.contentLength);
+    this.rx = this.reqBody.done ? Rx.DONE : Rx.BODY;
+    const mode = (this.be ?? this.fe).cfg.settings.httpConnMode;
+    this.clientClose = req.wantsClose || mode === 'close' || this.host.stopping;
+    const head = serializeHead(req, this.serverConnHeader(req), this.headerEdits(req));
+    this.replay = [];
+    this.replayBytes = 0;
+    this.out = [];
+    this.outBytes = 0;
+    this.sendRequest(head);
+    this.resReader.reset();
+    this.resReader.noBody = req.method === 'HEAD';
+    this.tx = Tx.WAIT;
+    this.armClient();
+    // a new pass through the server endpoint
+    this.retriesLeft = this.be ? this.be.cfg.settings.retries : 0;
+    this.tw = -1;
+    this.tc = -1;
+    this.redispatched = false;
+    this.ep.setState(EpState.REQ);
+    this.assignServer(null);
+  }
+
+  private serverConnHeader(req: H1Head): ConnHeader {
+    if (req.upgrade) return ConnHeader.UPGRADE;
+    const mode = (this.be ?? this.fe).cfg.settings.httpConnMode;
+    if (mode !== 'keep-alive') return ConnHeader.CLOSE;
+    return req.minor === 0 ? ConnHeader.KEEP_ALIVE : ConnHeader.NONE;
+  }
+
+  /** `option forwardfor`: the client's address in X-Forwarded-For (backend setting first). */
+  private headerEdits(req: H1Head): HeaderEdits | undefined {
+    const ff = this.be?.cfg.settings.forwardFor ?? this.fe.cfg.settings.forwardFor;
+    if (!ff) return undefined;
+    if (ff.ifNone && headerValue(req, ff.header) !== undefined) return undefined;
+    const ip = this.srcIp.startsWith('::ffff:') ? this.srcIp.slice(7) : this.srcIp;
+    if (ff.except && inNetwork(ip, ff.except.addr, ff.except.prefix)) return undefined;
+    return { add: [`${ff.header}: ${ip}`] };
+  }
+
+  /** Request bytes to the server: written when connected, queued before; a copy kept for retries. */
+  private sendRequest(chunk: Buffer): void {
+    if (this.replay) {
+      if (this.replayBytes + chunk.length <= HTTP_BUFSIZE) {
+        this.replay.push(chunk);
+        this.replayBytes += chunk.length;
+      } else this.replay = null;
+    }
+    if (this.ep.state === EpState.EST && this.ep.conn) {
+      this.toServer(this.ep.conn, chunk);
+      return;
+    }
+    this.out.push(chunk);
+    this.outBytes += chunk.length;
+    if (this.outBytes >= HTTP_BUFSIZE) this.holdClient();
+  }
+
+  // ---- server side: connection reuse ------------------------------------------------------
+
+  /** ASS → CON: an idle connection when the reuse policy allows one, else a new connection. */
+  protected override connect(): void {
+    const server = this.ep.server;
+    const got = server && !this.forceFresh ? this.host.pool.checkout(server, this, this.id, this.minUses()) : null;
+    this.forceFresh = false;
+    if (!server || !got) {
+      this.srvReused = false;
+      this.srvUses = 0;
+      super.connect();
+      return;
+    }
+    this.srvReused = true;
+    this.srvUses = got.uses;
+    this.ep.attempts++;
+    this.host.table.addSrv(server.id, ServerSlot.TOTAL, 1);
+    if (this.tw < 0) this.tw = 0;
+    this.ep.attach(got.conn, got.epoch);
+    this.ep.setState(EpState.CON);
+    this.tConnStart = this.host.sched.now();
+    this.onConnected();
+  }
+
+  /**
+   * Which shared idle connections this request may take (`http-reuse`, HAProxy's meaning): none
+   * under `never`; under `safe` none for the first request of a client connection; under
+   * `aggressive` only proven ones (≥ 2 transactions) for it; any under `always`.
+   */
+  private minUses(): number {
+    const first = this.txnCount === 0;
+    switch ((this.be as BackendRuntime).cfg.settings.httpReuse) {
+      case 'never':
+        return Number.POSITIVE_INFINITY;
+      case 'safe':
+        return first ? Number.POSITIVE_INFINITY : 0;
+      case 'aggressive':
+        return first ? 2 : 0;
+      default:
+        return 0;
+    }
+  }
+
+  protected override onConnected(): void {
+    this.host.sched.cancel(this.expTimer);
+    const now = this.host.sched.now();
+    this.tc = Math.round(now - this.tConnStart);
+    this.tSent = now;
+    this.ep.setState(EpState.EST);
+    const conn = this.ep.conn as ConnActor;
+    const out = this.out;
+    this.out = [];
+    this.outBytes = 0;
+    for (const chunk of out) this.toServer(conn, chunk);
+    if (this.cliHeld && !this.srvBackpressured && !this.held) this.resumeClient();
+    this.armServer();
+  }
+
+  // ---- server side: responses ---------------------------------------------------------------
+
+  protected override fromServer(c: ConnActor, chunk: Buffer): void {
+    if (this.tunnel) {
+      super.fromServer(c, chunk);
+      return;
+    }
+    this.srvBytes += chunk.length;
+    let off = 0;
+    while (off < chunk.length) {
+      if (this.tx === Tx.WAIT) {
+        const st = this.resReader.push(chunk, off);
+        if (st === HeadStatus.MORE) break;
+        if (st === HeadStatus.ERROR) {
+          this.badResponse();
+          return;
+        }
+        off += this.resReader.consumed;
+        const res = this.resReader.head as H1Head;
+        this.resReader.reset();
+        const req = this.req as H1Head;
+        if (res.status < 200) {
+          if (res.status === 101 && req.upgrade) {
+            this.startTunnel(res, chunk.subarray(off));
+            return;
+          }
+          // interim answer (100 Continue, 103 Early Hints): forward it, wait for the final one
+          this.toClient(serializeHead(res, ConnHeader.NONE));
+          this.resReader.noBody = req.method === 'HEAD';
+          continue;
+        }
+        if (this.retryOnStatus(res.status)) return;
+        if (req.method === 'CONNECT' && res.status < 300) {
+          this.startTunnel(res, chunk.subarray(off));
+          return;
+        }
+        this.onResponseHead(res);
+        if (this.resBody.done) {
+          if (off < chunk.length) this.srvNoReuse = true; // bytes past the response: a broken server
+          this.responseDone();
+          return;
+        }
+      } else if (this.tx === Tx.BODY) {
+        const n = this.resBody.feed(chunk, off);
+        if (n < 0) {
+          this.close('P', 'D'); // invalid chunked response body: the client connection is cut
+          return;
+        }
+        this.toClient(n === chunk.length ? chunk : chunk.subarray(off, off + n));
+        off += n;
+        if (this.resBody.done) {
+          if (off < chunk.length) this.srvNoReuse = true; // bytes past the response: a broken server
+          this.responseDone();
+          return;
+        }
+      } else {
+        this.srvNoReuse = true;
+        return;
+      }
+    }
+    if (!this.done) this.armServer();
+  }
+
+  private onResponseHead(res: H1Head): void {
+    const req = this.req as H1Head;
+    this.tResp = this.host.sched.now();
+    this.status = res.status;
+    this.resBody.start(res.body, res.contentLength);
+    const mode = (this.be ?? this.fe).cfg.settings.httpConnMode;
+    if (res.body === BodyKind.CLOSE || res.wantsClose || mode !== 'keep-alive') this.srvNoReuse = true;
+    if (res.body === BodyKind.CLOSE || this.host.stopping) this.clientClose = true;
+    let ch: ConnHeader = ConnHeader.NONE;
+    if (req.minor === 0) ch = this.clientClose ? ConnHeader.NONE : ConnHeader.KEEP_ALIVE;
+    else if (this.clientClose) ch = ConnHeader.CLOSE;
+    this.respStarted = true;
+    this.tx = Tx.BODY;
+    this.toClient(serializeHead(res, ch));
+  }
+
+  private toClient(buf: Buffer): void {
+    this.txnOut += buf.length;
+    this.bytesToClient += buf.length;
+    this.host.stats.bytesOut += buf.length;
+    if (!this.cli.write(this.cliEpoch, buf) && this.ep.conn && !this.srvHeld) {
+      this.srvHeld = true;
+      this.ep.conn.pause(this.ep.epoch);
+    }
+  }
+
+  private responseDone(): void {
+    this.tx = Tx.DONE;
+    if (this.rx !== Rx.DONE) {
+      // the server answered before the request was over: finish here, close both sides
+      this.clientClose = true;
+      this.srvNoReuse = true;
+    }
+    this.endTransaction();
+  }
+
+  /** 101 to an Upgrade request, or 2xx to CONNECT: from now on bytes flow both ways untouched. */
+  private startTunnel(res: H1Head, rest: Buffer): void {
+    this.status = res.status;
+    this.tResp = this.host.sched.now();
+    this.tunnel = true;
+    this.respStarted = true;
+    this.srvNoReuse = true;
+    this.tx = Tx.DONE;
+    this.toClient(serializeHead(res, res.status === 101 ? ConnHeader.UPGRADE : ConnHeader.NONE));
+    if (rest.length > 0) this.toClient(rest);
+    const held = this.held;
+    this.held = null;
+    if (held && this.ep.conn) this.toServer(this.ep.conn, held);
+    if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
+    this.armClient();
+    this.armServer();
+  }
+
+  // ---- retries --------------------------------------------------------------------------------
+
+  private retryOn(what: RetryOn): boolean {
+    return (this.be as BackendRuntime).cfg.settings.retryOn.includes(what);
+  }
+
+  /** A request may be sent again: nothing went to the client yet and the request is all kept. */
+  private canRetry(): boolean {
+    return !this.respStarted && this.replay !== null && this.retriesLeft > 0;
+  }
+
+  private retryOnStatus(status: number): boolean {
+    if (status < 401 || !this.retryOn(status as RetryOn) || !this.canRetry()) return false;
+    this.retryRequest(true);
+    return true;
+  }
+
+  /** The response head was invalid (junk) or incomplete: retry (`junk-response`) or 502 PH. */
+  private badResponse(): void {
+    if (this.retryOn('junk-response') && this.canRetry()) this.retryRequest(true);
+    else this.fail('P', 'H', 502);
+  }
+
+  /**
+   * EST → REQ: send the request again on a new connection. `counted`: a `retry-on` retry (uses
+   * one of `retries`); otherwise the once-only immediate retry after a reused connection failed.
+   */
+  private retryRequest(counted: boolean): void {
+    const be = this.be as BackendRuntime;
+    const server = this.ep.server;
+    const conn = this.ep.conn;
+    if (conn) conn.close(this.ep.epoch, false);
+    this.ep.conn = null;
+    this.host.sched.cancel(this.srvTimer);
+    this.srvHeld = false;
+    this.srvBackpressured = false;
+    this.resReader.reset();
+    this.resReader.noBody = (this.req as H1Head).method === 'HEAD';
+    this.srvBytes = 0;
+    this.srvNoReuse = false;
+    this.out = [...(this.replay as Buffer[])];
+    this.outBytes = this.replayBytes;
+    this.forceFresh = true;
+    this.ep.setState(EpState.REQ);
+    if (counted) {
+      this.retriesLeft--;
+      this.host.stats.retries++;
+      // HAProxy's L7 retries follow `option redispatch` the same way as connection retries
+      const redispatch = be.cfg.settings.redispatch !== 0 && this.retriesLeft === 0 && be.activeCount() > 1;
+      if (redispatch && server) {
+        this.host.stats.redispatches++;
+        this.redispatched = true;
+        this.releaseSlot();
+        this.ep.clearTarget();
+        this.assignServer(server);
+        return;
+      }
+      if (server) this.countRetry(server);
+    }
+    if (!server) {
+      this.assignServer(null);
+      return;
+    }
+    this.ep.setState(EpState.ASS);
+    this.connect();
+  }
+
+  // ---- end of a transaction -----------------------------------------------------------------
+
+  /**
+   * The response is complete: log it, give the server connection back (idle pool, or private
+   * under `http-reuse never`) or close it, reset the server endpoint, then wait for the next
+   * request — or close the client connection when this was its last.
+   */
+  private endTransaction(): void {
+    this.log();
+    this.account();
+    const conn = this.ep.conn;
+    const srv = this.ep.server;
+    if (conn) {
+      this.ep.conn = null;
+      const be = this.be as BackendRuntime;
+      const keep = !this.srvNoReuse && !conn.readEnded && !conn.writeShut && !conn.closed && !this.host.stopping && srv !== null;
+      if (srv && keep) {
+        if (this.srvHeld) conn.resume(this.ep.epoch);
+        const privateTo = be.cfg.settings.httpReuse === 'never' ? this.id : 0;
+        if (!this.host.pool.park(conn, srv, this.srvUses + 1, privateTo)) conn.close(this.ep.epoch, false);
+      } else conn.close(this.ep.epoch, false);
+    }
+    this.resetTransaction();
+    if (this.clientClose) {
+      this.linger();
+      return;
+    }
+    this.tIdle = this.host.sched.now();
+    this.armClient();
+    const held = this.held;
+    this.held = null;
+    if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
+    if (held) this.feedClient(held, 0);
+  }
+
+  private resetTransaction(): void {
+    this.releaseSlot();
+    const sched = this.host.sched;
+    sched.cancel(this.srvTimer);
+    sched.cancel(this.expTimer);
+    if (this.ep.state === EpState.QUE) this.dequeue();
+    if (this.ep.state !== EpState.INI) {
+      this.ep.setState(EpState.CLO);
+      this.ep.setState(EpState.INI);
+    }
+    this.ep.server = null;
+    this.ep.attempts = 0;
+    this.txnCount++;
+    this.txnActive = false;
+    this.logged = false;
+    this.req = null;
+    this.rx = Rx.HEAD;
+    this.tx = Tx.NONE;
+    this.reqReader.reset();
+    this.resReader.reset();
+    this.replay = [];
+    this.replayBytes = 0;
+    this.out = [];
+    this.outBytes = 0;
+    this.srvHeld = false;
+    this.srvBackpressured = false;
+    this.srvReused = false;
+    this.reuseRetried = false;
+    this.forceFresh = false;
+    this.srvNoReuse = false;
+    this.respStarted = false;
+    this.srvBytes = 0;
+    this.status = -1;
+    this.txnIn = 0;
+    this.txnOut = 0;
+    this.tHead = -1;
+    this.tSent = -1;
+    this.tResp = -1;
+    this.termCause = null;
+    this.termPhase = '-';
+  }
+
+  /** Our last answer is written: send FIN after it and wait for the client to close. */
+  private linger(): void {
+    this.lingering = true;
+    this.held = null;
+    this.shutClient();
+    this.armClient();
+    if (this.cli.readEnded) this.close('-', '-');
+  }
+
+  /**
+   * Answer the client ourselves (400, 408, 502, 503, 504…) with HAProxy's message, log the
+   * transaction with `cause`/`phase`, drop the server side, and close the client connection.
+   */
+  private reply(status: number, cause: TerminationCause, phase: TerminationPhase): void {
+    if (!this.txnActive) this.beginRequest();
+    this.termCause = cause;
+    this.termPhase = phase;
+    const conn = this.ep.conn;
+    if (conn) {
+      conn.close(this.ep.epoch, cause !== '-');
+      this.ep.conn = null;
+    }
+    this.status = status;
+    this.respStarted = true;
+    this.toClient(errorReply(status, this.req !== null && this.req.minor === 0));
+    this.log();
+    this.account();
+    this.resetTransaction();
+    this.linger();
+  }
+
+  protected override fail(cause: TerminationCause, phase: TerminationPhase, status: number): void {
+    if (this.respStarted || this.done) this.close(cause, phase);
+    else this.reply(status, cause, phase);
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  protected override clientEvent(ev: ConnEvent): void {
+    if (this.tunnel) {
+      super.clientEvent(ev);
+      return;
+    }
+    switch (ev) {
+      case ConnEvent.END:
+        if (this.lingering || !this.txnActive) this.close('-', '-'); // between requests: a normal end, no log
+        else if (this.rx === Rx.HEAD) this.close('C', 'R'); // the client left in the middle of a request
+        else if (this.rx === Rx.BODY) this.close('C', this.phase());
+        else this.clientClose = true; // request complete, the client half-closed: answer it, then close
+        return;
+      case ConnEvent.CLOSE:
+        this.cliGone = true;
+        if (this.lingering || !this.txnActive) this.close('-', '-');
+        else this.close('C', this.phase());
+        return;
+      default:
+        super.clientEvent(ev);
+    }
+  }
+
+  protected override serverEvent(c: ConnActor, ev: ConnEvent, err: TransportError | undefined): void {
+    if (this.tunnel) {
+      super.serverEvent(c, ev, err);
+      return;
+    }
+    switch (ev) {
+      case ConnEvent.END:
+      case ConnEvent.ERROR:
+      case ConnEvent.CLOSE:
+        if (this.ep.state === EpState.CON) {
+          if (ev !== ConnEvent.END) this.connectFailed(connectError(err));
+          return;
+        }
+        if (this.ep.state === EpState.EST) this.serverGone(ev);
+        return;
+      default:
+        super.serverEvent(c, ev, err);
+    }
+  }
+
+  /** The server closed or broke the connection in the middle of a transaction. */
+  private serverGone(ev: ConnEvent): void {
+    if (this.tx === Tx.BODY) {
+      if (ev === ConnEvent.END && this.resBody.endOfInput()) {
+        this.srvNoReuse = true;
+        this.responseDone(); // close-delimited body: the server's FIN ends it
+      } else this.close('S', 'D'); // truncated response: the client connection is cut
+      return;
+    }
+    if (this.tx !== Tx.WAIT) return;
+    if (this.srvBytes === 0) {
+      // the race of seed 003: a reused connection closed by the server just as we sent on it is
+      // retried once, at once, on a new connection, whatever the method
+      if (this.srvReused && !this.reuseRetried && this.replay !== null && !this.respStarted) {
+        this.reuseRetried = true;
+        this.retryRequest(false);
+        return;
+      }
+      if (this.retryOn('empty-response') && this.canRetry()) {
+        this.retryRequest(true);
+        return;
+      }
+      this.fail('S', 'H', 502);
+      return;
+    }
+    // an incomplete response head
+    if (this.retryOn('junk-response') && this.canRetry()) this.retryRequest(true);
+    else this.fail('S', 'H', 502);
+  }
+
+  override onTimer(kind: number): void {
+    if (this.tunnel || this.done) {
+      super.onTimer(kind);
+      return;
+    }
+    this.calls++;
+    switch (kind) {
+      case SessTimer.CLIENT:
+        this.clientTimeout();
+        return;
+      case SessTimer.SERVER:
+        this.serverTimeout();
+        return;
+      default:
+        super.onTimer(kind);
+    }
+  }
+
+  private clientTimeout(): void {
+    if (this.lingering) this.close('-', '-');
+    else if (this.rx === Rx.HEAD) {
+      // keep-alive wait over: a normal end; a request not complete in time: 408 cR
+      if (!this.txnActive && this.txnCount > 0) this.close('-', '-');
+      else this.reply(408, 'c', 'R');
+    } else if (this.rx === Rx.BODY && !this.cliHeld) this.fail('c', 'D', 408);
+    else if (this.srvHeld) this.close('c', 'D'); // the client does not read its response
+    else this.armClient();
+  }
+
+  private serverTimeout(): void {
+    if (this.ep.state !== EpState.EST) return;
+    if (this.tx === Tx.WAIT) {
+      if (this.retryOn('response-timeout') && this.canRetry()) this.retryRequest(true);
+      else this.fail('s', 'H', 504);
+    } else if (this.srvHeld && !this.cliHeld) this.armServer();
+    else this.close('s', 'D');
+  }
+
+  // ---- timers ---------------------------------------------------------------------------------
+
+  /**
+   * Client side: `timeout http-request` for a request head (from its first byte, or from the
+   * accept for the first request), `timeout http-keep-alive` between requests, `timeout client`
+   * otherwise, `timeout client-fin` after our FIN.
+   */
+  protected override armClient(): void {
+    if (this.tunnel) {
+      super.armClient();
+      return;
+    }
+    const t = this.feTimeouts;
+    let ms = t.client;
+    if (this.lingering) ms = t.clientFin ?? t.client;
+    else if (this.rx === Rx.HEAD) ms = this.txnActive || this.txnCount === 0 ? (t.httpRequest ?? t.client) : (t.httpKeepAlive ?? t.httpRequest ?? t.client);
+    this.host.sched.arm(this.cliTimer, ms);
+  }
+
+  protected override armServer(): void {
+    if (this.tunnel) {
+      super.armServer();
+      return;
+    }
+    this.host.sched.arm(this.srvTimer, this.timeouts.server);
+  }
+
+  /** HAProxy's second letter in HTTP: R request, Q queue, C connect, H response headers, D data. */
+  protected override phase(): TerminationPhase {
+    if (this.tunnel) return 'D';
+    switch (this.ep.state) {
+      case EpState.QUE:
+        return 'Q';
+      case EpState.TAR:
+      case EpState.ASS:
+      case EpState.CON:
+      case EpState.CER:
+        return 'C';
+      case EpState.EST:
+        return this.tx === Tx.BODY || this.tx === Tx.DONE ? 'D' : 'H';
+      default:
+        return this.rx === Rx.DONE ? 'H' : 'R';
+    }
+  }
+
+  // ---- end of session, logs, counters -----------------------------------------------------------
+
+  override close(cause: TerminationCause, phase: TerminationPhase): void {
+    if (this.done) return;
+    if (this.txnActive && !this.logged) {
+      // log the transaction now, with its bytes (the session's close accounts them first)
+      this.termCause = cause;
+      this.termPhase = cause === '-' ? '-' : phase;
+      this.log();
+    }
+    super.close(cause, phase);
+    this.host.pool.dropPrivate(this.id);
+  }
+
+  /** One line per transaction, HAProxy's HTTP format; none for a connection closed between requests. */
+  protected override log(): void {
+    if (!this.txnActive || this.logged) return;
+    this.logged = true;
+    if (this.fe.cfg.settings.dontlognull && this.txnIn === 0) return;
+    const now = this.host.sched.now();
+    const req = this.req;
+    const version = req ? `HTTP/1.${req.minor}` : '';
+    const fields: TcpLogFields = {
+      ...this.logFields(),
+      // a request refused before a backend was chosen is logged against the frontend, as HAProxy
+      ...(req ? {} : { backend: this.fe.cfg.name }),
+      tt: Math.round(now - this.tIdle),
+      bytesRead: this.txnOut,
+      bytesUploaded: this.txnIn,
+      http: {
+        requestDate: this.reqDate,
+        ti: Math.round(this.tReq - this.tIdle),
+        tR: this.tHead < 0 ? -1 : Math.round(this.tHead - this.tReq),
+        tr: this.tResp < 0 || this.tSent < 0 ? -1 : Math.round(this.tResp - this.tSent),
+        ta: Math.round(now - this.tReq),
+        status: this.status,
+        requestLine: req ? `${req.method} ${req.target} ${version}` : '<BADREQ>',
+        method: req ? req.method : '<BADREQ>',
+        uri: req ? req.target : '',
+        version,
+      },
+    };
+    this.host.log(fields, this.fe.id);
+  }
+
+  /** Bytes of this transaction to its frontend, backend and server (`show stat`). */
+  protected override account(): void {
+    const up = this.txnIn;
+    const down = this.txnOut;
+    this.txnIn = 0;
+    this.txnOut = 0;
+    this.fe.bytesIn += up;
+    this.fe.bytesOut += down;
+    if (this.be) {
+      this.be.bytesIn += up;
+      this.be.bytesOut += down;
+    }
+    const srv = this.ep.server;
+    if (srv && this.ep.attempts > 0) {
+      srv.bytesIn += up;
+      srv.bytesOut += down;
+    }
+  }
+}
+
+/** `ip` (IPv4 dotted) inside `net/prefix`. */
+function inNetwork(ip: string, net: string, prefix: number): boolean {
+  const v = (s: string) => s.split('.').reduce((a, b) => (a << 8) + Number(b), 0) >>> 0;
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return false;
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return (v(ip) & mask) >>> 0 === (v(net) & mask) >>> 0;
+}

@@ -1,0 +1,18 @@
+/** `http-reuse`: which idle connections a request may take (HAProxy's meaning). */
+export const HttpReuseModes = ['never', 'safe', 'aggressive', 'always'] as const;
+export type HttpReuse = (typeof HttpReuseModes)[number];
+
+/** Why a parked connection left the pool (counted for `show pools`). */
+export interface IdlePoolStats {
+  parked: number;
+  reused: number;
+  /** Closed because the server sent a byte, EOF or an error while idle. */
+  closedByServer: number;
+  /** Closed unused after pool-purge-delay, or by a purge (server DOWN/MAINT). */
+  purged: number;
+  /** Refused because the pool was full (pool-max-conn). */
+  refused: number;
+}
+
+/** Defaults as HAProxy: pool-purge-delay 5s, pool-max-conn -1 (no limit). */
+export const DEFAULT_POOL_PURGE_DELAY = 5000;
