@@ -8,7 +8,7 @@
 export const Modes = ['tcp', 'http'] as const;
 export type Mode = (typeof Modes)[number];
 
-export const BalanceAlgorithms = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random'] as const;
+export const BalanceAlgorithms = ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri', 'hdr'] as const;
 export type BalanceAlgorithm = (typeof BalanceAlgorithms)[number];
 
 /** Where a keyword came from, for messages that name the file and line. */
@@ -120,6 +120,65 @@ export interface ProxySettings {
   retryOn: readonly RetryOn[];
   /** `option forwardfor [except <net>] [header <name>] [if-none]`. */
   forwardFor?: ForwardFor;
+  /** `balance hdr(<name>)`: the header hashed (lower case). */
+  balanceHdr?: string;
+  /** `errorfile <code> <file>`: the answer sent instead of the built-in one (whole HTTP text). */
+  errorfiles?: Readonly<Record<number, string>>;
+}
+
+// ---- HTTP rules: ACLs, conditions, actions (data only; core/ compiles them) --------------------
+
+/** What an ACL looks at in a request. */
+export type AclFetch =
+  | { readonly kind: 'path' | 'url' | 'method' | 'src' | 'always' | 'never' }
+  | { readonly kind: 'hdr'; readonly header: string };
+
+/** How it compares: HAProxy's `-m` methods. */
+export const AclMatches = ['str', 'beg', 'end', 'sub', 'reg', 'found', 'ip'] as const;
+export type AclMatch = (typeof AclMatches)[number];
+
+/** `acl <name> <criterion> [-i] [-m <match>] <value>…`, or an anonymous `{ … }` one. */
+export interface AclDef {
+  readonly name: string;
+  readonly fetch: AclFetch;
+  readonly match: AclMatch;
+  readonly values: readonly string[];
+  readonly ignoreCase: boolean;
+}
+
+export interface AclTerm {
+  readonly negate: boolean;
+  readonly acl: AclDef;
+}
+
+/** `if|unless` followed by terms: AND within a group, OR (`||`, `or`) between groups. */
+export interface Condition {
+  readonly unless: boolean;
+  readonly any: ReadonlyArray<readonly AclTerm[]>;
+}
+
+export interface UseBackendRule {
+  readonly backend: string;
+  readonly cond: Condition;
+  readonly src: SourceRef;
+}
+
+export type HttpAction =
+  | { readonly type: 'set-header' | 'add-header'; readonly name: string; readonly value: string }
+  | { readonly type: 'del-header'; readonly name: string }
+  | { readonly type: 'deny'; readonly status: number }
+  | {
+      readonly type: 'return';
+      readonly status: number;
+      readonly contentType?: string;
+      readonly body?: string;
+      readonly headers: ReadonlyArray<readonly [string, string]>;
+    };
+
+export interface HttpRule {
+  readonly action: HttpAction;
+  readonly cond?: Condition;
+  readonly src: SourceRef;
 }
 
 export const HttpConnModes = ['keep-alive', 'server-close', 'close'] as const;
@@ -139,15 +198,23 @@ export interface ForwardFor {
   readonly ifNone: boolean;
 }
 
-export interface FrontendConfig {
+/** What a proxy does with HTTP requests and responses (rules run in file order). */
+export interface HttpRules {
+  readonly httpRequest: readonly HttpRule[];
+  readonly httpResponse: readonly HttpRule[];
+}
+
+export interface FrontendConfig extends HttpRules {
   readonly name: string;
   readonly settings: ProxySettings;
   readonly binds: BindConfig[];
+  /** `use_backend <name> if|unless <cond>`, in order; the first that matches wins. */
+  readonly useBackends: readonly UseBackendRule[];
   readonly defaultBackend?: string;
   readonly src: SourceRef;
 }
 
-export interface BackendConfig {
+export interface BackendConfig extends HttpRules {
   readonly name: string;
   readonly settings: ProxySettings;
   readonly servers: ServerConfig[];

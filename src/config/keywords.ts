@@ -4,8 +4,11 @@ import { parseDuration, parseInteger, parseSignedInteger } from './duration.ts';
 import { KeywordError } from './errors.ts';
 import { parseLogTarget, parseStatsSocket } from './global-lines.ts';
 import type { Capability, Keyword, ParseContext, ProxyDraft, SectionKind } from './keywords.types.ts';
+import { HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, parseAcl, parseHttpAction, splitCondition } from './http-rules.ts';
 import { parseBind, parseServer } from './proxy-lines.ts';
 import { didYouMean } from './suggest.ts';
+import fs from 'node:fs';
+import path from 'node:path';
 
 // callers and tests read addresses through the keyword module
 export { expandAddressEnv, type HostPort, parseHostPort } from './address.ts';
@@ -259,10 +262,20 @@ const proxyKeywords: Keyword[] = [
     name: 'balance',
     sections: PROXIES,
     cap: 'be',
-    args: BalanceAlgorithms.join('|'),
-    help: 'load-balancing algorithm (default roundrobin)',
+    args: 'roundrobin|static-rr|leastconn|first|source|random|uri|hdr(<name>)',
+    help: 'load-balancing algorithm (default roundrobin); uri and hdr(<name>) hash the path or a header (HTTP)',
     parse(ctx, args) {
       if (args.length < 1) throw new KeywordError(`'balance' expects an algorithm (${BalanceAlgorithms.join(', ')})`);
+      const hdr = /^hdr\(([^)]*)\)$/.exec(args[0] as string);
+      if (hdr) {
+        const name = (hdr[1] as string).trim().toLowerCase();
+        if (name === '') throw new KeywordError(`balance hdr(): expects a header name, as in hdr(host)`);
+        arity('balance', args, 1);
+        px(ctx).settings.balance = 'hdr';
+        px(ctx).settings.balanceHdr = name;
+        return;
+      }
+      if (args[0] === 'hdr') throw new KeywordError(`balance hdr: expects hdr(<name>)`);
       const algo = oneOf<BalanceAlgorithm>('balance', 'algorithm', args[0] as string, BalanceAlgorithms);
       // `balance random [<draws>]`: switchyard draws two (power of two choices), HAProxy's default
       if (algo === 'random' && args.length > 1) {
@@ -397,7 +410,100 @@ const proxyKeywords: Keyword[] = [
     },
   },
   ...timeoutKeywords,
+  {
+    name: 'acl',
+    sections: NAMED,
+    cap: 'any',
+    args: '<name> <criterion> [-i] [-m str|beg|end|sub|reg|found] <value>…',
+    help: 'a named condition on the request: path, path_beg, path_end, path_sub, path_reg, url*, hdr(<name>), hdr_beg, hdr_end, hdr_sub, hdr_reg, method, src',
+    parse(ctx, args) {
+      const name = args[0];
+      if (name === undefined || !/^[A-Za-z0-9_.:-]+$/.test(name)) throw new KeywordError(`'acl' expects a name (letters, digits, '_', '.', ':', '-')`);
+      const def = parseAcl(name, args.slice(1));
+      const acls = px(ctx).acls;
+      const prev = acls.get(name);
+      // as HAProxy: a second line with the same name adds values (OR) when it is the same criterion
+      if (prev && (prev.fetch.kind !== def.fetch.kind || prev.match !== def.match)) throw new KeywordError(`acl '${name}' is already defined with another criterion`);
+      acls.set(name, prev ? { ...prev, values: [...prev.values, ...def.values] } : def);
+    },
+  },
+  {
+    name: 'use_backend',
+    sections: NAMED,
+    cap: 'fe',
+    args: '<backend> if|unless <condition>',
+    help: 'send the request to <backend> when the condition holds (first match wins, else default_backend)',
+    parse(ctx, args) {
+      const p = px(ctx);
+      const { words, cond } = splitCondition(args, p.acls);
+      if (words.length !== 1) throw new KeywordError(`'use_backend' expects a backend name${words.length > 1 ? `, unexpected '${words[1]}'` : ''}`);
+      if (!cond) throw new KeywordError(`'use_backend' expects 'if' or 'unless' and a condition`);
+      if (p.settings.mode !== 'http') throw new KeywordError(`'use_backend' with HTTP conditions needs 'mode http'`);
+      p.useBackends.push({ backend: words[0] as string, cond, src: src(ctx) });
+    },
+  },
+  ...HTTP_REQUEST_ACTIONS.map((a) => httpRuleKeyword('http-request', a)),
+  ...HTTP_RESPONSE_ACTIONS.map((a) => httpRuleKeyword('http-response', a)),
+  {
+    name: 'errorfile',
+    sections: PROXIES,
+    cap: 'any',
+    args: '<code> <file>',
+    help: 'send the HTTP response in <file> (head and body, as written) instead of the built-in answer for <code>',
+    parse(ctx, args) {
+      arity('errorfile', args, 2);
+      const code = parseInteger(args[0], 'errorfile', 200, 599);
+      const file = args[1] as string;
+      const full = path.isAbsolute(file) ? file : path.resolve(path.dirname(ctx.file), file);
+      let text: string;
+      try {
+        text = fs.readFileSync(full, 'latin1');
+      } catch (e) {
+        throw new KeywordError(`errorfile: cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      if (!/^HTTP\/1\.[01] \d{3}/.test(text)) throw new KeywordError(`errorfile: '${file}' does not start with an HTTP/1.x status line`);
+      // HAProxy's files often use bare LF: send them as CRLF, as HAProxy's parser normalises them
+      const [head = '', ...rest] = text.split(/\r?\n\r?\n/);
+      const body = rest.join('\r\n\r\n');
+      const lines = head.split(/\r?\n/).filter((l) => !/^content-length:/i.test(l));
+      const settings = px(ctx).settings;
+      settings.errorfiles = { ...settings.errorfiles, [code]: `${lines.join('\r\n')}\r\ncontent-length: ${Buffer.byteLength(body, 'latin1')}\r\n\r\n${body}` };
+    },
+  },
 ];
+
+/** `http-request <action> … [if|unless <condition>]` (and `http-response`). */
+function httpRuleKeyword(kind: 'http-request' | 'http-response', action: string): Keyword {
+  const argsHelp: Record<string, string> = {
+    'set-header': '<name> <value>',
+    'add-header': '<name> <value>',
+    'del-header': '<name>',
+    deny: '[deny_status <code>]',
+    return: '[status <code>] [content-type <type>] [string <text> | file <path>] [hdr <name> <value>]…',
+  };
+  const helps: Record<string, string> = {
+    'set-header': 'replace a header field',
+    'add-header': 'add a header field',
+    'del-header': 'remove every field of that name',
+    deny: 'answer 403 (or deny_status) and close',
+    return: 'answer directly with a status, a content type and a body, without a server',
+  };
+  return {
+    name: `${kind} ${action}`,
+    sections: NAMED,
+    cap: 'any',
+    args: `${argsHelp[action] ?? ''} [if|unless <condition>]`,
+    help: `${kind === 'http-request' ? 'request' : 'response'}: ${helps[action] ?? action}`,
+    parse(ctx, args) {
+      const p = px(ctx);
+      if (p.settings.mode !== 'http') throw new KeywordError(`'${kind} ${action}' needs 'mode http'`);
+      const { words, cond } = splitCondition(args, p.acls);
+      const file = (f: string) => fs.readFileSync(path.isAbsolute(f) ? f : path.resolve(path.dirname(ctx.file), f), 'latin1');
+      const rule = { action: parseHttpAction(kind, action, words, file), src: src(ctx) };
+      (kind === 'http-request' ? p.httpRequest : p.httpResponse).push(cond ? { ...rule, cond } : rule);
+    },
+  };
+}
 
 /**
  * The configuration keyword table: the parser dispatches from it, `--help` and the docs list it.

@@ -1,4 +1,4 @@
-import type { BackendConfig, BindConfig, FrontendConfig, GlobalConfig, ProxySettings, ServerConfig, SourceRef } from './config.types.ts';
+import type { AclDef, BackendConfig, BindConfig, FrontendConfig, GlobalConfig, HttpRule, ProxySettings, ServerConfig, SourceRef, UseBackendRule } from './config.types.ts';
 
 export const SectionKinds = ['global', 'defaults', 'frontend', 'backend', 'listen'] as const;
 export type SectionKind = (typeof SectionKinds)[number];
@@ -10,6 +10,11 @@ export interface ProxyDraft {
   readonly settings: ProxySettings;
   readonly binds: BindConfig[];
   readonly servers: ServerConfig[];
+  /** Named ACLs of this proxy, as declared so far (a condition may only use earlier ones). */
+  readonly acls: Map<string, AclDef>;
+  readonly useBackends: UseBackendRule[];
+  readonly httpRequest: HttpRule[];
+  readonly httpResponse: HttpRule[];
   /** `default_backend`: set here or inherited from the `defaults` section (as HAProxy does). */
   defaultBackend?: string;
   /** Where that `default_backend` line is (maybe in a `defaults` section), for the error if it names nothing. */

@@ -174,7 +174,19 @@ class ConfigParser {
 
   /** A new section's draft, inheriting a copy of `base` (HAProxy copies `default_backend` to frontends only). */
   private draft(kind: ProxyDraft['kind'], name: string, base: ProxyDraft | null, line: number): ProxyDraft {
-    const d: ProxyDraft = { kind, name, settings: base ? cloneSettings(base.settings) : defaultSettings(), binds: [], servers: [], line, file: this.fileName };
+    const d: ProxyDraft = {
+      kind,
+      name,
+      settings: base ? cloneSettings(base.settings) : defaultSettings(),
+      binds: [],
+      servers: [],
+      acls: new Map(),
+      useBackends: [],
+      httpRequest: [],
+      httpResponse: [],
+      line,
+      file: this.fileName,
+    };
     if (kind !== 'backend' && base?.defaultBackend !== undefined && base.defaultBackendSrc !== undefined) {
       d.defaultBackend = base.defaultBackend;
       d.defaultBackendSrc = base.defaultBackendSrc;
@@ -259,7 +271,20 @@ class ConfigParser {
       warn(`listen '${p.name}' has servers but sends its sessions to default_backend '${target}' (set at ${at.file}:${at.line})`);
     }
     if (target === undefined) warn(`${p.kind} '${p.name}' has no backend: its sessions will be closed`);
-    const fe = { name: p.name, settings: p.settings, binds: p.binds, src: { file: p.file, line: p.line } };
+    for (const u of p.useBackends) {
+      if (!backends.some((b) => b.name === u.backend)) {
+        this.errors.push({ file: u.src.file, line: u.src.line, message: `${p.kind} '${p.name}': unable to find required use_backend: '${u.backend}'${didYouMean(u.backend, backends.map((b) => b.name))}` });
+      }
+    }
+    const fe = {
+      name: p.name,
+      settings: p.settings,
+      binds: p.binds,
+      useBackends: p.useBackends,
+      httpRequest: p.httpRequest,
+      httpResponse: p.httpResponse,
+      src: { file: p.file, line: p.line },
+    };
     return target === undefined ? fe : { ...fe, defaultBackend: target };
   }
 
@@ -274,14 +299,22 @@ class ConfigParser {
   }
 }
 
-const toBackend = (p: ProxyDraft): BackendConfig => ({ name: p.name, settings: p.settings, servers: p.servers, src: { file: p.file, line: p.line } });
+/** A `listen` section's rules run once, in its frontend part (HAProxy evaluates them there). */
+const toBackend = (p: ProxyDraft): BackendConfig => ({
+  name: p.name,
+  settings: p.settings,
+  servers: p.servers,
+  httpRequest: p.kind === 'listen' ? [] : p.httpRequest,
+  httpResponse: p.kind === 'listen' ? [] : p.httpResponse,
+  src: { file: p.file, line: p.line },
+});
 
 /**
  * `unknown keyword 'srever' in backend 'app' (did you mean 'server'?)`, over the keywords of that
  * section and the section names (a misspelt header lands in the section before it).
  */
 function unknownKeyword(words: readonly string[], kind: SectionKind, label: string): string {
-  const prefixed = words.length >= 2 && ['timeout', 'option', 'stats'].includes(words[0] as string);
+  const prefixed = words.length >= 2 && ['timeout', 'option', 'stats', 'http-request', 'http-response'].includes(words[0] as string);
   const typed = prefixed ? `${words[0]} ${words[1]}` : (words[0] as string);
   const valid = [...keywords.filter((k) => k.sections.includes(kind)).map((k) => k.name), ...SectionKinds];
   return `unknown keyword '${typed}' in ${label}${didYouMean(typed, valid)}`;
@@ -347,8 +380,8 @@ export function quickConfig(opts: QuickOptions): Config {
   };
   return {
     global: { ...defaultGlobal(), logs: [{ target: 'stdout', format: 'raw', facility: 'local0' }] },
-    frontends: [{ name: 'quick', settings, binds, defaultBackend: 'quick', src }],
-    backends: [{ name: 'quick', settings, servers, src }],
+    frontends: [{ name: 'quick', settings, binds, defaultBackend: 'quick', useBackends: [], httpRequest: [], httpResponse: [], src }],
+    backends: [{ name: 'quick', settings, servers, httpRequest: [], httpResponse: [], src }],
     files: [],
     warnings: [],
   };

@@ -84,17 +84,20 @@ export class BackendRuntime implements BackendRuntimeLike {
   }
 
   /**
-   * Pick a server for a new session and reserve a slot on it. `sourceKey` is the client address
-   * for `balance source`; `avoid` is the server that just failed (a redispatch prefers another).
+   * Pick a server for a new session and reserve a slot on it. `key` is what the hashing
+   * algorithms hash: the client address (`source`), the path (`uri`), a header value (`hdr`, ''
+   * when absent: round robin then, as HAProxy); `avoid` is the server that just failed (a
+   * redispatch prefers another).
    */
-  assign(sourceKey: string, avoid: ServerRuntime | null): { result: AssignResult; server: ServerRuntime | null } {
+  assign(key: string, avoid: ServerRuntime | null): { result: AssignResult; server: ServerRuntime | null } {
     const all = this.candidates();
     if (all.length === 0) return { result: AssignResult.NONE, server: null };
     const pool = all.filter((s) => this.hasFreeSlot(s));
-    if (pool.length === 0 && this.algo !== 'source') return { result: AssignResult.FULL, server: null };
-    if (this.algo === 'source') {
+    const hashed = this.algo === 'source' || ((this.algo === 'uri' || this.algo === 'hdr') && key !== '');
+    if (pool.length === 0 && !hashed) return { result: AssignResult.FULL, server: null };
+    if (hashed) {
       // deterministic: the hashed server even when it is full (it then has a queue of its own)
-      const s = sourceHashPick(all, (x) => this.weight(x), sourceKey);
+      const s = sourceHashPick(all, (x) => this.weight(x), key, this.algo === 'source' ? addressHash : sdbmHash);
       if (!s) return { result: AssignResult.NONE, server: null };
       this.table.addSrv(s.id, ServerSlot.LB_TOTAL, 1);
       if (!this.table.tryReserve(s.id, this.maxconn(s))) return { result: AssignResult.QUEUE_SERVER, server: s };
@@ -137,6 +140,9 @@ export class BackendRuntime implements BackendRuntimeLike {
       case 'first':
         // lowest id with a free slot (HAProxy's "first": fill servers in order)
         return pool.reduce((a, b) => (b.puid < a.puid ? b : a));
+      case 'uri': // hashed in assign(); round robin when there is nothing to hash
+      case 'hdr':
+        return this.smoothWrr(pool);
       case 'source': // handled in assign()
       case 'random':
         return this.randomTwoChoices(pool);
@@ -198,14 +204,14 @@ function weightedRandom<T>(pool: T[], w: (x: T) => number, random: () => number)
  * `balance source`: hash the client address (HAProxy XORs the address' 32-bit words) and index a
  * weighted map of the servers built by smooth WRR, as HAProxy's map-based hashing does.
  */
-export function sourceHashPick<T>(servers: T[], weight: (s: T) => number, key: string): T | undefined {
+export function sourceHashPick<T>(servers: T[], weight: (s: T) => number, key: string, hash: (k: string) => number = addressHash): T | undefined {
   if (servers.length === 0) return undefined;
   if (servers.length === 1) return servers[0];
   const scores = servers.map(() => 0);
   let total = 0;
   for (const s of servers) total += weight(s);
   if (total === 0) return undefined;
-  const slot = addressHash(key) % total;
+  const slot = hash(key) % total;
   // walk the smooth WRR sequence up to `slot` (total <= 256 * servers, cheap)
   let chosen = 0;
   for (let o = 0; o <= slot; o++) {
@@ -218,6 +224,13 @@ export function sourceHashPick<T>(servers: T[], weight: (s: T) => number, key: s
     chosen = best;
   }
   return servers[chosen];
+}
+
+/** HAProxy's default hash for `balance uri` / `hdr()` (sdbm, as `hash-function sdbm`). */
+export function sdbmHash(key: string): number {
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (key.charCodeAt(i) + (h << 6) + (h << 16) - h) >>> 0;
+  return h;
 }
 
 /** XOR of the address' 32-bit big-endian words (IPv4: the address itself). */

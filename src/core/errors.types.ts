@@ -23,8 +23,8 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 export type ErrorSource = 'client' | 'server' | 'proxy';
 
 /** HAProxy's first termination letter: C client, S server, P proxy, R resource, I internal, K killed,
- * c client-side timeout, s server-side timeout, '-' normal end. */
-export type TerminationCause = '-' | 'C' | 'S' | 'P' | 'R' | 'I' | 'D' | 'K' | 'c' | 's';
+ * L answered locally (http-request return), c client-side timeout, s server-side timeout, '-' normal end. */
+export type TerminationCause = '-' | 'C' | 'S' | 'P' | 'L' | 'R' | 'I' | 'D' | 'K' | 'c' | 's';
 
 export interface ProxyErrorInit {
   readonly code: ErrorCode;

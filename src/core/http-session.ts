@@ -1,31 +1,27 @@
-import type { RetryOn } from '../config/config.types.ts';
+import type { HttpAction, RetryOn } from '../config/config.types.ts';
 import type { TcpLogFields, TerminationPhase } from '../log/log.types.ts';
 import { BodyFramer } from '../proto/http1/body.ts';
 import { HeadReader, headerValue } from '../proto/http1/head.ts';
 import type { H1Head } from '../proto/http1/http1.types.ts';
 import { BodyKind, DEFAULT_H1_LIMITS, H1ErrStatus, HeadStatus } from '../proto/http1/http1.types.ts';
-import { errorReply } from '../proto/http1/replies.ts';
-import type { HeaderEdits } from '../proto/http1/serialize.ts';
+import { errorReply, reasonPhrase } from '../proto/http1/replies.ts';
 import { ConnHeader, serializeHead } from '../proto/http1/serialize.ts';
 import { ServerSlot } from '../shared-state/server-table.types.ts';
 import type { ConnActor } from './actor.ts';
 import { ConnEvent } from './actor.types.ts';
 import type { BackendRuntime } from './backend.ts';
 import { EpState, SessTimer } from './endpoint.types.ts';
+import { conditionHolds, type Edits, type MatchInput, pathOf, runRules } from './http-match.ts';
 import { connectError } from './errors.ts';
 import type { TerminationCause } from './errors.types.ts';
+import { RxState, RxTransitions, TxState, TxTransitions } from './http-session.types.ts';
+import { decideRetry } from './retry.ts';
 import { Session } from './session.ts';
 import type { TransportError } from './transport.types.ts';
 
 /** tune.bufsize: request bytes kept for a retry, pipelined bytes held before the client is paused. */
 export const HTTP_BUFSIZE = 16384;
 
-/** Where the request of the current transaction stands. */
-const Rx = { HEAD: 0, BODY: 1, DONE: 2 } as const;
-type Rx = (typeof Rx)[keyof typeof Rx];
-/** Where its response stands. */
-const Tx = { NONE: 0, WAIT: 1, BODY: 2, DONE: 3 } as const;
-type Tx = (typeof Tx)[keyof typeof Tx];
 
 /**
  * A client connection in HTTP mode: a sequence of transactions (request → server → response),
@@ -41,8 +37,8 @@ export class HttpSession extends Session {
   private readonly resReader = new HeadReader(false, DEFAULT_H1_LIMITS);
   private readonly reqBody = new BodyFramer();
   private readonly resBody = new BodyFramer();
-  private rx: Rx = Rx.HEAD;
-  private tx: Tx = Tx.NONE;
+  private rx: RxState = RxState.HEAD;
+  private tx: TxState = TxState.NONE;
   private req: H1Head | null = null;
   /** Client bytes read ahead: the next pipelined request(s), handled when this transaction ends. */
   private held: Buffer | null = null;
@@ -74,6 +70,8 @@ export class HttpSession extends Session {
   /** Part of the final response went to the client: no retry, no generated answer any more. */
   private respStarted = false;
   private srvBytes = 0;
+  /** The switching rules ran: the log names the backend (before, the frontend, as HAProxy). */
+  private routed = false;
   // per transaction: accounting and timers (HAProxy's Ti, TR, Tr, Ta)
   private txnIn = 0;
   private txnOut = 0;
@@ -84,6 +82,18 @@ export class HttpSession extends Session {
   private tHead = -1;
   private tSent = -1;
   private tResp = -1;
+
+  private setRx(next: RxState): void {
+    if (next === this.rx) return;
+    if (!RxTransitions[this.rx].includes(next)) throw new Error(`http request: illegal transition ${this.rx} -> ${next}`);
+    this.rx = next;
+  }
+
+  private setTx(next: TxState): void {
+    if (next === this.tx) return;
+    if (!TxTransitions[this.tx].includes(next)) throw new Error(`http response: illegal transition ${this.tx} -> ${next}`);
+    this.tx = next;
+  }
 
   override start(): void {
     this.tIdle = this.host.sched.now();
@@ -117,7 +127,7 @@ export class HttpSession extends Session {
   private feedClient(buf: Buffer, from: number): void {
     let off = from;
     while (off < buf.length && !this.done && !this.lingering) {
-      if (this.rx === Rx.HEAD) {
+      if (this.rx === RxState.HEAD) {
         if (!this.txnActive) this.beginRequest();
         const st = this.reqReader.push(buf, off);
         if (st === HeadStatus.MORE) return;
@@ -127,7 +137,7 @@ export class HttpSession extends Session {
         }
         off += this.reqReader.consumed;
         this.onRequestHead(this.reqReader.head as H1Head);
-      } else if (this.rx === Rx.BODY) {
+      } else if (this.rx === RxState.BODY) {
         const n = this.reqBody.feed(buf, off);
         if (n < 0) {
           this.fail('P', 'R', 400); // invalid chunked request body
@@ -135,7 +145,7 @@ export class HttpSession extends Session {
         }
         this.sendRequest(n === buf.length && off === 0 ? buf : buf.subarray(off, off + n));
         off += n;
-        if (this.reqBody.done) this.rx = Rx.DONE;
+        if (this.reqBody.done) this.setRx(RxState.DONE);
         this.armClient();
       } else {
         this.hold(off === 0 ? buf : buf.subarray(off));
@@ -156,10 +166,23 @@ export class HttpSession extends Session {
     this.reqReader.reset();
     this.tHead = this.host.sched.now();
     this.reqBody.start(req.body, req.contentLength);
-    this.rx = this.reqBody.done ? Rx.DONE : Rx.BODY;
+    this.setRx(this.reqBody.done ? RxState.DONE : RxState.BODY);
+    // frontend rules, then use_backend, then the backend's rules (HAProxy's order)
+    const input: MatchInput = { req, msg: req, src: this.srcIp };
+    const edits: Edits = { del: new Set(), add: [] };
+    let final = runRules(this.fe.cfg.httpRequest, input, edits);
+    if (!final) {
+      this.chooseBackend(input);
+      if (this.be && this.be.cfg.name !== this.fe.cfg.name) final = runRules(this.be.cfg.httpRequest, input, edits);
+    }
     const mode = (this.be ?? this.fe).cfg.settings.httpConnMode;
     this.clientClose = req.wantsClose || mode === 'close' || this.host.stopping;
-    const head = serializeHead(req, this.serverConnHeader(req), this.headerEdits(req));
+    if (final) {
+      this.finalAction(final);
+      return;
+    }
+    this.forwardFor(req, edits);
+    const head = serializeHead(req, this.serverConnHeader(req), edits.del.size > 0 || edits.add.length > 0 ? edits : undefined);
     this.replay = [];
     this.replayBytes = 0;
     this.out = [];
@@ -167,7 +190,7 @@ export class HttpSession extends Session {
     this.sendRequest(head);
     this.resReader.reset();
     this.resReader.noBody = req.method === 'HEAD';
-    this.tx = Tx.WAIT;
+    this.setTx(TxState.WAIT);
     this.armClient();
     // a new pass through the server endpoint
     this.retriesLeft = this.be ? this.be.cfg.settings.retries : 0;
@@ -186,13 +209,50 @@ export class HttpSession extends Session {
   }
 
   /** `option forwardfor`: the client's address in X-Forwarded-For (backend setting first). */
-  private headerEdits(req: H1Head): HeaderEdits | undefined {
+  private forwardFor(req: H1Head, edits: Edits): void {
     const ff = this.be?.cfg.settings.forwardFor ?? this.fe.cfg.settings.forwardFor;
-    if (!ff) return undefined;
-    if (ff.ifNone && headerValue(req, ff.header) !== undefined) return undefined;
+    if (!ff) return;
+    if (ff.ifNone && headerValue(req, ff.header) !== undefined) return;
     const ip = this.srcIp.startsWith('::ffff:') ? this.srcIp.slice(7) : this.srcIp;
-    if (ff.except && inNetwork(ip, ff.except.addr, ff.except.prefix)) return undefined;
-    return { add: [`${ff.header}: ${ip}`] };
+    if (ff.except && inNetwork(ip, ff.except.addr, ff.except.prefix)) return;
+    edits.add.push(`${ff.header}: ${ip}`);
+  }
+
+  /** `use_backend … if …`: the first rule that holds picks the backend, else default_backend. */
+  private chooseBackend(input: MatchInput): void {
+    this.routed = true;
+    const rule = this.fe.cfg.useBackends.find((u) => conditionHolds(u.cond, input));
+    const be = rule ? this.host.backendByName(rule.backend) : this.fe.backendId === undefined ? undefined : this.host.backendByName(this.feDefaultBackend());
+    if (be === this.be) return;
+    if (this.be) this.be.current--;
+    this.be = be;
+    if (be) {
+      be.current++;
+      be.total++;
+      if (be.current > be.max) be.max = be.current;
+    }
+  }
+
+  private feDefaultBackend(): string {
+    return this.fe.cfg.defaultBackend ?? this.fe.cfg.name;
+  }
+
+  /** `http-request deny` (403 or deny_status, then close) or `return` (a local answer, keep-alive). */
+  private finalAction(a: HttpAction): void {
+    if (a.type === 'deny') {
+      this.reply(a.status, 'P', 'R');
+      return;
+    }
+    if (a.type !== 'return') return;
+    const body = a.body ?? '';
+    let head = `HTTP/1.1 ${a.status} ${reasonPhrase(a.status)}\r\n`;
+    if (a.contentType !== undefined) head += `content-type: ${a.contentType}\r\n`;
+    for (const [n, v] of a.headers) head += `${n}: ${v}\r\n`;
+    head += `content-length: ${Buffer.byteLength(body, 'latin1')}\r\n`;
+    const req = this.req as H1Head;
+    if (this.clientClose && req.minor === 1) head += 'connection: close\r\n';
+    else if (!this.clientClose && req.minor === 0) head += 'connection: keep-alive\r\n';
+    this.reply(a.status, 'L', 'R', Buffer.from(`${head}\r\n${req.method === 'HEAD' ? '' : body}`, 'latin1'), true);
   }
 
   /** Request bytes to the server: written when connected, queued before; a copy kept for retries. */
@@ -210,6 +270,16 @@ export class HttpSession extends Session {
     this.out.push(chunk);
     this.outBytes += chunk.length;
     if (this.outBytes >= HTTP_BUFSIZE) this.holdClient();
+  }
+
+  /** `balance uri` hashes the path, `balance hdr(<name>)` that header ('' when absent: round robin). */
+  override lbKey(): string {
+    const be = this.be;
+    const req = this.req;
+    if (!be || !req) return this.srcIp;
+    if (be.algo === 'uri') return pathOf(req.target);
+    if (be.algo === 'hdr') return headerValue(req, be.cfg.settings.balanceHdr ?? '') ?? '';
+    return this.srcIp;
   }
 
   // ---- server side: connection reuse ------------------------------------------------------
@@ -280,7 +350,7 @@ export class HttpSession extends Session {
     this.srvBytes += chunk.length;
     let off = 0;
     while (off < chunk.length) {
-      if (this.tx === Tx.WAIT) {
+      if (this.tx === TxState.WAIT) {
         const st = this.resReader.push(chunk, off);
         if (st === HeadStatus.MORE) break;
         if (st === HeadStatus.ERROR) {
@@ -312,7 +382,7 @@ export class HttpSession extends Session {
           this.responseDone();
           return;
         }
-      } else if (this.tx === Tx.BODY) {
+      } else if (this.tx === TxState.BODY) {
         const n = this.resBody.feed(chunk, off);
         if (n < 0) {
           this.close('P', 'D'); // invalid chunked response body: the client connection is cut
@@ -345,8 +415,12 @@ export class HttpSession extends Session {
     if (req.minor === 0) ch = this.clientClose ? ConnHeader.NONE : ConnHeader.KEEP_ALIVE;
     else if (this.clientClose) ch = ConnHeader.CLOSE;
     this.respStarted = true;
-    this.tx = Tx.BODY;
-    this.toClient(serializeHead(res, ch));
+    this.setTx(TxState.BODY);
+    const edits: Edits = { del: new Set(), add: [] };
+    const input: MatchInput = { req, msg: res, src: this.srcIp };
+    if (this.be && this.be.cfg.name !== this.fe.cfg.name) runRules(this.be.cfg.httpResponse, input, edits);
+    runRules(this.fe.cfg.httpResponse, input, edits);
+    this.toClient(serializeHead(res, ch, edits.del.size > 0 || edits.add.length > 0 ? edits : undefined));
   }
 
   private toClient(buf: Buffer): void {
@@ -360,8 +434,8 @@ export class HttpSession extends Session {
   }
 
   private responseDone(): void {
-    this.tx = Tx.DONE;
-    if (this.rx !== Rx.DONE) {
+    this.setTx(TxState.DONE);
+    if (this.rx !== RxState.DONE) {
       // the server answered before the request was over: finish here, close both sides
       this.clientClose = true;
       this.srvNoReuse = true;
@@ -376,7 +450,7 @@ export class HttpSession extends Session {
     this.tunnel = true;
     this.respStarted = true;
     this.srvNoReuse = true;
-    this.tx = Tx.DONE;
+    this.setTx(TxState.DONE);
     this.toClient(serializeHead(res, res.status === 101 ? ConnHeader.UPGRADE : ConnHeader.NONE));
     if (rest.length > 0) this.toClient(rest);
     const held = this.held;
@@ -434,9 +508,19 @@ export class HttpSession extends Session {
     if (counted) {
       this.retriesLeft--;
       this.host.stats.retries++;
-      // HAProxy's L7 retries follow `option redispatch` the same way as connection retries
-      const redispatch = be.cfg.settings.redispatch !== 0 && this.retriesLeft === 0 && be.activeCount() > 1;
-      if (redispatch && server) {
+      // HAProxy's do_l7_retry() goes through stream_choose_redispatch(), as connection retries do
+      const decision = server
+        ? decideRetry({
+            retries: be.cfg.settings.retries,
+            retriesLeft: this.retriesLeft,
+            redispatch: be.cfg.settings.redispatch,
+            retryable: true,
+            serverUsable: be.usable(server),
+            activeServers: be.activeCount(),
+            algo: be.algo,
+          })
+        : 'redispatch';
+      if (decision === 'redispatch' && server) {
         this.host.stats.redispatches++;
         this.redispatched = true;
         this.releaseSlot();
@@ -481,10 +565,15 @@ export class HttpSession extends Session {
       this.linger();
       return;
     }
-    this.tIdle = this.host.sched.now();
-    this.armClient();
     const held = this.held;
     this.held = null;
+    this.nextRequest(held);
+  }
+
+  /** Wait for the next request (`timeout http-keep-alive`), starting with what was read ahead. */
+  private nextRequest(held: Buffer | null): void {
+    this.tIdle = this.host.sched.now();
+    this.armClient();
     if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
     if (held) this.feedClient(held, 0);
   }
@@ -503,10 +592,11 @@ export class HttpSession extends Session {
     this.ep.attempts = 0;
     this.txnCount++;
     this.txnActive = false;
+    this.routed = false;
     this.logged = false;
     this.req = null;
-    this.rx = Rx.HEAD;
-    this.tx = Tx.NONE;
+    this.setRx(RxState.HEAD);
+    this.setTx(TxState.NONE);
     this.reqReader.reset();
     this.resReader.reset();
     this.replay = [];
@@ -544,7 +634,7 @@ export class HttpSession extends Session {
    * Answer the client ourselves (400, 408, 502, 503, 504…) with HAProxy's message, log the
    * transaction with `cause`/`phase`, drop the server side, and close the client connection.
    */
-  private reply(status: number, cause: TerminationCause, phase: TerminationPhase): void {
+  private reply(status: number, cause: TerminationCause, phase: TerminationPhase, answer?: Buffer, keepAlive = false): void {
     if (!this.txnActive) this.beginRequest();
     this.termCause = cause;
     this.termPhase = phase;
@@ -555,11 +645,25 @@ export class HttpSession extends Session {
     }
     this.status = status;
     this.respStarted = true;
-    this.toClient(errorReply(status, this.req !== null && this.req.minor === 0));
+    this.toClient(answer ?? this.errorAnswer(status));
     this.log();
     this.account();
+    const held = this.held;
+    this.held = null;
+    // the rest of a request body still coming makes the connection unusable for a next request
+    const reusable = keepAlive && !this.clientClose && this.rx === RxState.DONE;
     this.resetTransaction();
-    this.linger();
+    if (!reusable) {
+      this.linger();
+      return;
+    }
+    this.nextRequest(held);
+  }
+
+  /** `errorfile` of the backend, then of the frontend, else HAProxy's built-in answer. */
+  private errorAnswer(status: number): Buffer {
+    const ef = this.be?.cfg.settings.errorfiles?.[status] ?? this.fe.cfg.settings.errorfiles?.[status];
+    return ef !== undefined ? Buffer.from(ef, 'latin1') : errorReply(status, this.req !== null && this.req.minor === 0);
   }
 
   protected override fail(cause: TerminationCause, phase: TerminationPhase, status: number): void {
@@ -577,8 +681,8 @@ export class HttpSession extends Session {
     switch (ev) {
       case ConnEvent.END:
         if (this.lingering || !this.txnActive) this.close('-', '-'); // between requests: a normal end, no log
-        else if (this.rx === Rx.HEAD) this.close('C', 'R'); // the client left in the middle of a request
-        else if (this.rx === Rx.BODY) this.close('C', this.phase());
+        else if (this.rx === RxState.HEAD) this.close('C', 'R'); // the client left in the middle of a request
+        else if (this.rx === RxState.BODY) this.close('C', this.phase());
         else this.clientClose = true; // request complete, the client half-closed: answer it, then close
         return;
       case ConnEvent.CLOSE:
@@ -613,14 +717,14 @@ export class HttpSession extends Session {
 
   /** The server closed or broke the connection in the middle of a transaction. */
   private serverGone(ev: ConnEvent): void {
-    if (this.tx === Tx.BODY) {
+    if (this.tx === TxState.BODY) {
       if (ev === ConnEvent.END && this.resBody.endOfInput()) {
         this.srvNoReuse = true;
         this.responseDone(); // close-delimited body: the server's FIN ends it
       } else this.close('S', 'D'); // truncated response: the client connection is cut
       return;
     }
-    if (this.tx !== Tx.WAIT) return;
+    if (this.tx !== TxState.WAIT) return;
     if (this.srvBytes === 0) {
       // the race of seed 003: a reused connection closed by the server just as we sent on it is
       // retried once, at once, on a new connection, whatever the method
@@ -661,18 +765,18 @@ export class HttpSession extends Session {
 
   private clientTimeout(): void {
     if (this.lingering) this.close('-', '-');
-    else if (this.rx === Rx.HEAD) {
+    else if (this.rx === RxState.HEAD) {
       // keep-alive wait over: a normal end; a request not complete in time: 408 cR
       if (!this.txnActive && this.txnCount > 0) this.close('-', '-');
       else this.reply(408, 'c', 'R');
-    } else if (this.rx === Rx.BODY && !this.cliHeld) this.fail('c', 'D', 408);
+    } else if (this.rx === RxState.BODY && !this.cliHeld) this.fail('c', 'D', 408);
     else if (this.srvHeld) this.close('c', 'D'); // the client does not read its response
     else this.armClient();
   }
 
   private serverTimeout(): void {
     if (this.ep.state !== EpState.EST) return;
-    if (this.tx === Tx.WAIT) {
+    if (this.tx === TxState.WAIT) {
       if (this.retryOn('response-timeout') && this.canRetry()) this.retryRequest(true);
       else this.fail('s', 'H', 504);
     } else if (this.srvHeld && !this.cliHeld) this.armServer();
@@ -694,7 +798,7 @@ export class HttpSession extends Session {
     const t = this.feTimeouts;
     let ms = t.client;
     if (this.lingering) ms = t.clientFin ?? t.client;
-    else if (this.rx === Rx.HEAD) ms = this.txnActive || this.txnCount === 0 ? (t.httpRequest ?? t.client) : (t.httpKeepAlive ?? t.httpRequest ?? t.client);
+    else if (this.rx === RxState.HEAD) ms = this.txnActive || this.txnCount === 0 ? (t.httpRequest ?? t.client) : (t.httpKeepAlive ?? t.httpRequest ?? t.client);
     this.host.sched.arm(this.cliTimer, ms);
   }
 
@@ -718,9 +822,9 @@ export class HttpSession extends Session {
       case EpState.CER:
         return 'C';
       case EpState.EST:
-        return this.tx === Tx.BODY || this.tx === Tx.DONE ? 'D' : 'H';
+        return this.tx === TxState.BODY || this.tx === TxState.DONE ? 'D' : 'H';
       default:
-        return this.rx === Rx.DONE ? 'H' : 'R';
+        return this.rx === RxState.DONE ? 'H' : 'R';
     }
   }
 
@@ -748,8 +852,8 @@ export class HttpSession extends Session {
     const version = req ? `HTTP/1.${req.minor}` : '';
     const fields: TcpLogFields = {
       ...this.logFields(),
-      // a request refused before a backend was chosen is logged against the frontend, as HAProxy
-      ...(req ? {} : { backend: this.fe.cfg.name }),
+      // a request answered before a backend was chosen is logged against the frontend, as HAProxy
+      ...(req && this.routed ? {} : { backend: this.fe.cfg.name }),
       tt: Math.round(now - this.tIdle),
       bytesRead: this.txnOut,
       bytesUploaded: this.txnIn,

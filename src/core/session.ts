@@ -29,7 +29,8 @@ export class Session implements ConnOwner, TimerTarget {
   readonly id = nextSessionId++;
   readonly host: SessionHost;
   readonly fe: FrontendRuntime;
-  readonly be: BackendRuntime | undefined;
+  /** The backend of the current request (HTTP may switch it per request with use_backend). */
+  be: BackendRuntime | undefined;
   readonly cli: ConnActor;
   protected cliEpoch: number;
   readonly ep = new ServerEndpoint();
@@ -120,7 +121,7 @@ export class Session implements ConnOwner, TimerTarget {
       this.fail('P', 'R', 503); // frontend without a backend
       return;
     }
-    const { result, server } = be.assign(this.srcIp, avoid);
+    const { result, server } = be.assign(this.lbKey(), avoid);
     if (avoid && server) {
       // as HAProxy counts it: a redispatch that lands on the same server is a retry
       if (server === avoid) this.countRetry(server);
@@ -141,6 +142,11 @@ export class Session implements ConnOwner, TimerTarget {
     } else {
       this.fail('S', 'C', 503); // no server available (HAProxy logs SC with <NOSRV>)
     }
+  }
+
+  /** What hashing algorithms hash: the client address here; HTTP adds the path and headers. */
+  lbKey(): string {
+    return this.srcIp;
   }
 
   /** Wait in `server`'s queue (bounded by maxqueue), or in the backend queue when `server` is null. */

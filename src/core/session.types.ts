@@ -25,6 +25,8 @@ export interface SessionHost {
   sessionFault(s: SessionLike, err: unknown): void;
   /** Live sessions of this worker (HAProxy's actconn, per worker). */
   readonly liveSessions: number;
+  /** A backend by name (use_backend). */
+  backendByName(name: string): BackendRuntime | undefined;
   /** Idle server connections of this worker, for reuse (HTTP). */
   readonly pool: IdlePool;
   /** The worker is stopping: HTTP sessions close their client connections after the current request. */

@@ -64,6 +64,10 @@ export class WorkerRuntime implements SessionHost {
     this.backends = rt.backends;
   }
 
+  backendByName(name: string): BackendRuntime | undefined {
+    return this.backends.find((b) => b.cfg.name === name);
+  }
+
   get stopping(): boolean {
     return this.stopped;
   }
@@ -162,7 +166,7 @@ export class WorkerRuntime implements SessionHost {
     }
     while (be.queue.length > 0) {
       const head = be.queue[0] as Session;
-      const { result, server } = be.assign(head.srcIp, null);
+      const { result, server } = be.assign(head.lbKey(), null);
       if (result !== AssignResult.OK || !server) break;
       this.guard(head, () => head.grant(server));
     }

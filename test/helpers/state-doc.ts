@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { WorkerTransitions } from '../../src/acceptor/acceptor.types.ts';
 import { ConnTransitions } from '../../src/core/actor.types.ts';
 import { EpStateMeaning, EpTransitions } from '../../src/core/endpoint.types.ts';
+import { RxMeaning, RxTransitions, TxMeaning, TxTransitions } from '../../src/core/http-session.types.ts';
 
 export interface MachineDoc {
   readonly file: string;
@@ -21,6 +22,8 @@ export const MACHINES: readonly MachineDoc[] = [
   { file: 'docs/internals/server-endpoint.md', name: 'server-endpoint', transitions: EpTransitions, meaning: EpStateMeaning },
   { file: 'docs/internals/connection-actor.md', name: 'connection-actor', transitions: ConnTransitions },
   { file: 'docs/internals/acceptor.md', name: 'worker', transitions: WorkerTransitions },
+  { file: 'docs/internals/http-transaction.md', name: 'http-request', transitions: RxTransitions, meaning: RxMeaning },
+  { file: 'docs/internals/http-transaction.md', name: 'http-response', transitions: TxTransitions, meaning: TxMeaning },
 ];
 
 export function renderMachine(m: MachineDoc): string {

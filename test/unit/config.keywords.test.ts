@@ -164,10 +164,13 @@ const happy: Record<string, () => void> = {
     );
   },
   balance: () => {
-    for (const algo of ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random'] as const) {
+    for (const algo of ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri'] as const) {
       assert.equal(backendSettings(`    balance ${algo}`).balance, algo);
     }
     assert.equal(backendSettings('    balance random 2').balance, 'random');
+    const h = backendSettings('    balance hdr(X-User)');
+    assert.deepEqual([h.balance, h.balanceHdr], ['hdr', 'x-user']);
+    assert.deepEqual(errorsOf('backend b\n    balance hdr()\n'), ['k.cfg:2: balance hdr(): expects a header name, as in hdr(host)']);
   },
   retries: () => {
     assert.equal(backendSettings('    retries 0').retries, 0);
@@ -214,6 +217,74 @@ const happy: Record<string, () => void> = {
     assert.deepEqual(errorsOf('backend b\n    retry-on emtpy-response\n'), [
       "k.cfg:2: retry-on: unknown keyword 'emtpy-response' (did you mean 'empty-response'?) (none, conn-failure, empty-response, junk-response, response-timeout, 0rtt-rejected, all-retryable-errors)",
     ]);
+  },
+  acl: () => {
+    const cfg = parse(
+      'frontend f\n    mode http\n    bind :1\n    acl api path_beg -i /api /v2\n    acl api path_beg /x\n    acl h hdr(Host) -m end .example.com\n    use_backend b if api h || { src 10.0.0.0/8 }\nbackend b\n    mode http\n    server s 127.0.0.1:1\n',
+    );
+    const u = cfg.frontends[0]?.useBackends[0];
+    assert.equal(u?.backend, 'b');
+    assert.deepEqual(u?.cond.any[0]?.map((t) => t.acl), [
+      { name: 'api', fetch: { kind: 'path' }, match: 'beg', values: ['/api', '/v2', '/x'], ignoreCase: true },
+      { name: 'h', fetch: { kind: 'hdr', header: 'host' }, match: 'end', values: ['.example.com'], ignoreCase: false },
+    ]);
+    assert.deepEqual(u?.cond.any[1]?.[0]?.acl, { name: 'anonymous', fetch: { kind: 'src' }, match: 'ip', values: ['10.0.0.0/8'], ignoreCase: false });
+    assert.deepEqual(errorsOf('frontend f\n    acl a pth_beg /x\n'), ["k.cfg:2: acl 'a': unknown criterion 'pth_beg' (did you mean 'path_beg'?)"]);
+    assert.deepEqual(errorsOf('frontend f\n    acl a path_reg (\n'), ["k.cfg:2: acl 'a': invalid regex '(': Invalid regular expression: /(/: Unterminated group"]);
+  },
+  use_backend: () => {
+    const text = 'frontend f\n    mode http\n    bind :1\n    acl get method GET\n    use_backend b unless !get\n    default_backend b\nbackend b\n    mode http\n    server s 127.0.0.1:1\n';
+    assert.equal(parse(text).frontends[0]?.useBackends[0]?.cond.unless, true);
+    assert.deepEqual(errorsOf('frontend f\n    mode http\n    bind :1\n    use_backend b if nope\n'), ["k.cfg:4: no such ACL : 'nope'"]);
+    assert.deepEqual(errorsOf('frontend f\n    mode http\n    bind :1\n    use_backend bb if TRUE\nbackend b\n    mode http\n    server s 127.0.0.1:1\n'), [
+      "k.cfg:4: frontend 'f': unable to find required use_backend: 'bb' (did you mean 'b'?)",
+    ]);
+    assert.deepEqual(errorsOf('frontend f\n    bind :1\n    use_backend b if TRUE\n'), ["k.cfg:3: 'use_backend' with HTTP conditions needs 'mode http'"]);
+  },
+  'http-request set-header': () => {
+    const cfg = parse('listen l\n    mode http\n    bind :1\n    http-request set-header X-Env prod if { path_beg /a }\n    server s 127.0.0.1:1\n');
+    assert.deepEqual(cfg.frontends[0]?.httpRequest[0]?.action, { type: 'set-header', name: 'X-Env', value: 'prod' });
+    assert.equal(cfg.frontends[0]?.httpRequest[0]?.cond?.any[0]?.[0]?.acl.values[0], '/a');
+    assert.deepEqual(cfg.backends[0]?.httpRequest, [], 'a listen section runs its rules once');
+    assert.deepEqual(errorsOf('listen l\n    mode http\n    http-request set-header X %[src]\n'), ['k.cfg:3: http-request set-header: sample expressions (%[...]) in values are not supported yet']);
+    assert.deepEqual(errorsOf('listen l\n    http-request set-header X y\n'), ["k.cfg:2: 'http-request set-header' needs 'mode http'"]);
+  },
+  'http-request add-header': () =>
+    assert.deepEqual(parse('listen l\n    mode http\n    http-request add-header X-A 1\n').frontends[0]?.httpRequest[0]?.action, { type: 'add-header', name: 'X-A', value: '1' }),
+  'http-request del-header': () =>
+    assert.deepEqual(parse('listen l\n    mode http\n    http-request del-header Cookie\n').frontends[0]?.httpRequest[0]?.action, { type: 'del-header', name: 'Cookie' }),
+  'http-request deny': () => {
+    assert.deepEqual(parse('listen l\n    mode http\n    http-request deny deny_status 429 if METH_POST\n').frontends[0]?.httpRequest[0]?.action, { type: 'deny', status: 429 });
+    assert.deepEqual(parse('listen l\n    mode http\n    http-request deny\n').frontends[0]?.httpRequest[0]?.action, { type: 'deny', status: 403 });
+  },
+  'http-request return': () => {
+    assert.deepEqual(parse('listen l\n    mode http\n    http-request return status 200 content-type text/plain string "hello world" hdr x-a 1\n').frontends[0]?.httpRequest[0]?.action, {
+      type: 'return',
+      status: 200,
+      contentType: 'text/plain',
+      body: 'hello world',
+      headers: [['x-a', '1']],
+    });
+    assert.deepEqual(errorsOf('listen l\n    mode http\n    http-request return status 200 string hi\n'), ["k.cfg:3: http-request return: a body needs a 'content-type'"]);
+    assert.deepEqual(errorsOf('listen l\n    mode http\n    http-request return stauts 200\n'), ["k.cfg:3: http-request return: unexpected argument 'stauts' (did you mean 'status'?)"]);
+  },
+  'http-response set-header': () =>
+    assert.deepEqual(parse('listen l\n    mode http\n    http-response set-header Cache-Control no-store\n').frontends[0]?.httpResponse[0]?.action, {
+      type: 'set-header',
+      name: 'Cache-Control',
+      value: 'no-store',
+    }),
+  'http-response add-header': () =>
+    assert.deepEqual(parse('listen l\n    mode http\n    http-response add-header X-B 2\n').frontends[0]?.httpResponse[0]?.action, { type: 'add-header', name: 'X-B', value: '2' }),
+  'http-response del-header': () =>
+    assert.deepEqual(parse('listen l\n    mode http\n    http-response del-header Server\n').frontends[0]?.httpResponse[0]?.action, { type: 'del-header', name: 'Server' }),
+  errorfile: () => {
+    const cfg = parseConfig([{ name: 'test/fixtures/config/k.cfg', text: 'defaults\n    errorfile 503 errors/503.http\nlisten l\n    bind :1\n' }]);
+    assert.equal(
+      cfg.frontends[0]?.settings.errorfiles?.[503],
+      'HTTP/1.1 503 Service Unavailable\r\ncache-control: no-cache\r\ncontent-type: text/plain\r\ncontent-length: 13\r\n\r\nsorry, later\n',
+    );
+    assert.deepEqual(errorsOf('listen l\n    errorfile 503 /nonexistent.http\n'), ["k.cfg:2: errorfile: cannot read '/nonexistent.http': ENOENT"]);
   },
   'option forwardfor': () => {
     assert.deepEqual(frontendSettings('    option forwardfor').forwardFor, { header: 'x-forwarded-for', ifNone: false });
@@ -480,8 +551,8 @@ test('keyword arguments: exact errors', () => {
     ['global\n    no log', "k.cfg:2: 'no log' is only valid in a proxy section"],
     ['backend b\n    log 127.0.0.1 local0', "k.cfg:2: log: per-proxy log targets are not supported yet; declare them in 'global' and use 'log global'"],
     ['backend b\n    mode quic', "k.cfg:2: mode: unknown mode 'quic' (tcp, http)"],
-    ['backend b\n    balance', "k.cfg:2: 'balance' expects an algorithm (roundrobin, static-rr, leastconn, first, source, random)"],
-    ['backend b\n    balance uri', "k.cfg:2: balance: unknown algorithm 'uri' (roundrobin, static-rr, leastconn, first, source, random)"],
+    ['backend b\n    balance', "k.cfg:2: 'balance' expects an algorithm (roundrobin, static-rr, leastconn, first, source, random, uri, hdr)"],
+    ['backend b\n    balance url', "k.cfg:2: balance: unknown algorithm 'url' (did you mean 'uri'?) (roundrobin, static-rr, leastconn, first, source, random, uri, hdr)"],
     ['backend b\n    balance random 3', "k.cfg:2: balance random: only 2 draws are supported"],
     ['backend b\n    retries many', "k.cfg:2: retries: expected an integer, got 'many'"],
     ['backend b\n    option redispatch x', "k.cfg:2: option redispatch: expected an integer, got 'x'"],

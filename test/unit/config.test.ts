@@ -183,7 +183,7 @@ frontend fe
     "h.cfg:6: unknown keyword 'srever' in backend 'app' (did you mean 'server'?)",
     "h.cfg:7: unknown keyword 'timeout clinet' in backend 'app' (did you mean 'timeout client'?)",
     "h.cfg:8: timeout server: invalid time '10x' (expected a number with an optional unit: us, ms, s, m, h, d)",
-    "h.cfg:9: balance: unknown algorithm 'roundrobbin' (did you mean 'roundrobin'?) (roundrobin, static-rr, leastconn, first, source, random)",
+    "h.cfg:9: balance: unknown algorithm 'roundrobbin' (did you mean 'roundrobin'?) (roundrobin, static-rr, leastconn, first, source, random, uri, hdr)",
     "h.cfg:11: 'server s2': unknown option 'wieght' (did you mean 'weight'?)",
     "h.cfg:12: server 's1' is already defined in backend 'app'",
     "h.cfg:15: frontend 'fe': unable to find required default_backend: 'ap' (did you mean 'app'?)",

@@ -21,11 +21,15 @@ test('retry policy table (HAProxy stream_choose_redispatch)', () => {
     [{ redispatch: 2, retriesLeft: 1 }, 'redispatch'],
     // server went DOWN: leave it whatever the interval
     [{ redispatch: -1, retriesLeft: 2, serverUsable: false }, 'redispatch'],
-    // round robin with another active server: redispatch at once
-    [{ redispatch: -1, retriesLeft: 2, algo: 'roundrobin', activeServers: 2 }, 'redispatch'],
-    [{ redispatch: -1, retriesLeft: 2, algo: 'static-rr', activeServers: 2 }, 'redispatch'],
+    // another active server and an algorithm that does not hash: redispatch at once (HAProxy's
+    // BE_LB_KIND != HI: random is a round-robin kind there, leastconn and first connection-based)
+    ...(['roundrobin', 'static-rr', 'random', 'leastconn', 'first'] as const).map((algo): [Partial<RetryInput>, string] => [
+      { redispatch: -1, retriesLeft: 2, algo, activeServers: 2 },
+      'redispatch',
+    ]),
     [{ redispatch: -1, retriesLeft: 2, algo: 'roundrobin', activeServers: 1 }, 'same'],
-    [{ redispatch: -1, retriesLeft: 2, algo: 'source', activeServers: 3 }, 'same'],
+    // hashing algorithms keep the request on its server until the interval says otherwise
+    ...(['source', 'uri', 'hdr'] as const).map((algo): [Partial<RetryInput>, string] => [{ redispatch: -1, retriesLeft: 2, algo, activeServers: 3 }, 'same']),
     // without the option, round robin does not redispatch
     [{ redispatch: 0, retriesLeft: 2, algo: 'roundrobin', activeServers: 3 }, 'same'],
   ];
