@@ -388,7 +388,7 @@ export class HttpSession extends Session {
           this.close('P', 'D'); // invalid chunked response body: the client connection is cut
           return;
         }
-        this.toClient(n === chunk.length ? chunk : chunk.subarray(off, off + n));
+        if (this.resBody.sink === null) this.toClient(n === chunk.length ? chunk : chunk.subarray(off, off + n));
         off += n;
         if (this.resBody.done) {
           if (off < chunk.length) this.srvNoReuse = true; // bytes past the response: a broken server
@@ -410,18 +410,24 @@ export class HttpSession extends Session {
     this.resBody.start(res.body, res.contentLength);
     const mode = (this.be ?? this.fe).cfg.settings.httpConnMode;
     if (res.body === BodyKind.CLOSE || res.wantsClose || mode !== 'keep-alive') this.srvNoReuse = true;
-    if (res.body === BodyKind.CLOSE || this.host.stopping) this.clientClose = true;
+    if (res.body === BodyKind.CLOSE || this.host.stopping || (res.body === BodyKind.CHUNKED && req.minor === 0)) this.clientClose = true;
     let ch: ConnHeader = ConnHeader.NONE;
     if (req.minor === 0) ch = this.clientClose ? ConnHeader.NONE : ConnHeader.KEEP_ALIVE;
     else if (this.clientClose) ch = ConnHeader.CLOSE;
     this.respStarted = true;
     this.setTx(TxState.BODY);
     const edits: Edits = { del: new Set(), add: [] };
+    // an HTTP/1.0 client cannot read chunked: the body goes without its framing, ended by our close
+    this.resBody.sink = res.body === BodyKind.CHUNKED && req.minor === 0 ? this.dechunked : null;
+    if (this.resBody.sink) edits.del.add('transfer-encoding');
     const input: MatchInput = { req, msg: res, src: this.srcIp };
     if (this.be && this.be.cfg.name !== this.fe.cfg.name) runRules(this.be.cfg.httpResponse, input, edits);
     runRules(this.fe.cfg.httpResponse, input, edits);
     this.toClient(serializeHead(res, ch, edits.del.size > 0 || edits.add.length > 0 ? edits : undefined));
   }
+
+  /** The payload of a chunked response, unframed, for an HTTP/1.0 client (bound once). */
+  private readonly dechunked = (data: Buffer): void => this.toClient(data);
 
   private toClient(buf: Buffer): void {
     this.txnOut += buf.length;

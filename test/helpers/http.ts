@@ -36,6 +36,8 @@ export function httpOrigin(handler: (req: RawRequest, sock: net.Socket, o: Origi
     let buf = Buffer.alloc(0);
     let nth = 0;
     let busy = Promise.resolve();
+    /** The interim 100 was sent for the request at the head of the buffer. */
+    let continued = false;
     sock.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       for (;;) {
@@ -56,9 +58,15 @@ export function httpOrigin(handler: (req: RawRequest, sock: net.Socket, o: Origi
           body = parsed.body;
           bodyLen = parsed.used;
         } else {
-          if (buf.length < end + 4 + bodyLen) return;
+          if (buf.length < end + 4 + bodyLen) {
+            // as a real server: ask for the body of an `Expect: 100-continue` request
+            if (!continued && headers.get('expect')?.toLowerCase() === '100-continue') sock.write('HTTP/1.1 100 Continue\r\n\r\n');
+            continued = true;
+            return;
+          }
           body = buf.subarray(end + 4, end + 4 + bodyLen);
         }
+        continued = false;
         buf = buf.subarray(end + 4 + bodyLen);
         const req: RawRequest = { head, method, target, headers, body, nth: ++nth, conn };
         busy = busy.then(() => act(sock, handler(req, sock, o)));

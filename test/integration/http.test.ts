@@ -39,6 +39,8 @@ before(async () => {
         sock.removeAllListeners('data');
         sock.on('data', (d: Buffer) => sock.write(Buffer.concat([Buffer.from('echo:'), d])));
         return null;
+      case '/continue':
+        return r.body.length === 4 ? ok(`got ${r.body.length}`) : null;
       case '/chunked':
         return 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n';
       case '/eof-body':
@@ -234,6 +236,27 @@ test('chunked and close-delimited responses reach the client whole', async () =>
   assert.equal(e.headers.get('connection'), 'close');
   await c.closed;
   assert.equal(e.body, 'until close');
+});
+
+test('an HTTP/1.0 client gets a chunked response unframed, ended by the close', async () => {
+  const c = await RawClient.connect(p.port('odd'));
+  c.send('GET /chunked HTTP/1.0\r\n\r\n');
+  const all = await c.rest();
+  assert.match(all, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.doesNotMatch(all, /transfer-encoding/i);
+  assert.equal(all.slice(all.indexOf('\r\n\r\n') + 4), 'hello world');
+});
+
+test('Expect: 100-continue: the server\'s interim 100 reaches the client before the final answer', async () => {
+  const c = await RawClient.connect(p.port('odd'));
+  c.send('POST /continue HTTP/1.1\r\nhost: t\r\ncontent-length: 4\r\nexpect: 100-continue\r\n\r\n');
+  const interim = await c.response();
+  assert.equal(interim.status, 100);
+  c.send('body');
+  const r = await c.response();
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'got 4');
+  c.close();
 });
 
 test('WebSocket upgrade: 101 passes through, then bytes flow both ways as a tunnel', async () => {

@@ -43,6 +43,11 @@ export class BodyFramer {
   payload = 0;
   private st: number = Ck.SIZE;
   private digits = 0;
+  /**
+   * When set, the payload of a chunked body is handed here without its framing (for an HTTP/1.0
+   * peer, which cannot read chunked); the caller then forwards nothing of the raw bytes.
+   */
+  sink: ((data: Buffer) => void) | null = null;
 
   start(kind: BodyKind, contentLength: number): void {
     this.kind = kind;
@@ -127,6 +132,7 @@ export class BodyFramer {
           break;
         case Ck.DATA: {
           const n = Math.min(len - i, this.remaining);
+          if (this.sink !== null && n > 0) this.sink(buf.subarray(i, i + n));
           i += n;
           this.remaining -= n;
           this.payload += n;
