@@ -120,6 +120,11 @@ const control: WorkerControl = {
       loops: rt.sched.wakeups,
       tasks: rt.sched.tasksRun,
       connsOpen: s.opened - s.closed,
+      pool: {
+        idle: rt.pool.size,
+        ...rt.pool.stats,
+        byServer: rt.backends.flatMap((b) => b.servers.map((srv) => rt.pool.split(srv.id))),
+      },
     };
   },
   sessions(): ArrayBuffer {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Config } from '../config/config.types.ts';
-import type { RuntimeHost, ServerHandle, ServerStateRow } from '../runtime-api/runtime-api.types.ts';
+import { DEFAULT_POOL_PURGE_DELAY } from '../config/config.types.ts';
+import type { RuntimeHost, ServerConnRow, ServerHandle, ServerStateRow } from '../runtime-api/runtime-api.types.ts';
 import type { StatRow } from '../runtime-api/stat.ts';
 import { BackendSlot, ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { Acceptor } from './acceptor.ts';
@@ -40,6 +41,34 @@ export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number): Runti
     crashWorker: (index) => acc.crashWorker(index),
     statRows: () => statRows(acc, cfg),
     server: (path) => serverHandle(acc, cfg, path),
+    serversConn: (backend) => {
+      const rows: ServerConnRow[] = [];
+      let sid = 0;
+      let found = backend === undefined;
+      const ids = proxyIds(cfg);
+      for (const be of cfg.backends) {
+        for (const [si, s] of be.servers.entries()) {
+          if (backend === undefined || be.name === backend) {
+            found = true;
+            rows.push({
+              globalId: sid,
+              beId: ids.get(`${be.src.file}:${be.src.line}`) ?? 0,
+              beName: be.name,
+              srvId: si + 1,
+              srvName: s.name,
+              addr: s.host,
+              port: s.port,
+              purgeDelay: s.poolPurgeDelay ?? DEFAULT_POOL_PURGE_DELAY,
+              usedCur: acc.table.srv(sid, ServerSlot.CUR_CONN),
+              usedMax: acc.table.srv(sid, ServerSlot.MAX_CONN_SEEN),
+              idleLimit: s.poolMaxConn ?? -1,
+            });
+          }
+          sid++;
+        }
+      }
+      return found ? rows : null;
+    },
     serversState: (backend) => {
       const rows: ServerStateRow[] = [];
       let sid = 0;

@@ -39,6 +39,9 @@ export interface BindConfig {
   readonly src: SourceRef;
 }
 
+/** `pool-purge-delay` when unset (HAProxy's default, 5 s); `pool-max-conn` defaults to -1 (no limit). */
+export const DEFAULT_POOL_PURGE_DELAY = 5000;
+
 /** A `server` line. */
 export interface ServerConfig {
   readonly name: string;

@@ -97,7 +97,9 @@ export class BackendRuntime implements BackendRuntimeLike {
     if (pool.length === 0 && !hashed) return { result: AssignResult.FULL, server: null };
     if (hashed) {
       // deterministic: the hashed server even when it is full (it then has a queue of its own)
-      const s = sourceHashPick(all, (x) => this.weight(x), key, this.algo === 'source' ? addressHash : sdbmHash);
+      // a redispatch leaves the hashed server for another (HAProxy's map lookups take a server to avoid)
+      const among = avoid && all.length > 1 ? all.filter((x) => x !== avoid) : all;
+      const s = sourceHashPick(among, (x) => this.weight(x), key, this.algo === 'source' ? addressHash : sdbmHash);
       if (!s) return { result: AssignResult.NONE, server: null };
       this.table.addSrv(s.id, ServerSlot.LB_TOTAL, 1);
       if (!this.table.tryReserve(s.id, this.maxconn(s))) return { result: AssignResult.QUEUE_SERVER, server: s };

@@ -17,6 +17,7 @@ import type { TerminationCause } from './errors.types.ts';
 import { RxState, RxTransitions, TxState, TxTransitions } from './http-session.types.ts';
 import { decideRetry } from './retry.ts';
 import { Session } from './session.ts';
+import type { SessionSnapshot } from './session.types.ts';
 import type { TransportError } from './transport.types.ts';
 
 /** tune.bufsize: request bytes kept for a retry, pipelined bytes held before the client is paused. */
@@ -835,6 +836,10 @@ export class HttpSession extends Session {
   }
 
   // ---- end of session, logs, counters -----------------------------------------------------------
+
+  override snapshot(worker: number): SessionSnapshot {
+    return { ...super.snapshot(worker), http: { rx: this.rx, tx: this.tx, requests: this.txnCount } };
+  }
 
   override close(cause: TerminationCause, phase: TerminationPhase): void {
     if (this.done) return;

@@ -57,6 +57,14 @@ export class IdlePool implements ConnOwner {
     return this.byServer.get(server.id)?.length ?? 0;
   }
 
+  /** Idle connections of the server with global id `id`: [used once, proven (2+ uses)]. */
+  split(id: number): [number, number] {
+    let proven = 0;
+    const list = this.byServer.get(id) ?? [];
+    for (const e of list) if (e.uses >= 2) proven++;
+    return [list.length - proven, proven];
+  }
+
   get size(): number {
     return this.byConn.size;
   }

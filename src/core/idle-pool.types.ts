@@ -14,5 +14,4 @@ export interface IdlePoolStats {
   refused: number;
 }
 
-/** Defaults as HAProxy: pool-purge-delay 5s, pool-max-conn -1 (no limit). */
-export const DEFAULT_POOL_PURGE_DELAY = 5000;
+export { DEFAULT_POOL_PURGE_DELAY } from '../config/config.types.ts';

@@ -82,6 +82,7 @@ async function showInfo(h: RuntimeHost): Promise<string> {
     lines.push([`Worker_${w.workerId}_stale_events`, w.staleEvents]);
     lines.push([`Worker_${w.workerId}_conns`, w.connsOpen]);
     lines.push([`Worker_${w.workerId}_timers`, w.timers]);
+    lines.push([`Worker_${w.workerId}_idle_conns`, w.pool.idle]);
   }
   return lines.map(([k, v]) => `${k}: ${v}\n`).join('');
 }
@@ -100,6 +101,7 @@ async function showActivity(h: RuntimeHost): Promise<string> {
     line('sessions', (w) => w.sessionsLive) +
     line('conns', (w) => w.connsOpen) +
     line('timers', (w) => w.timers) +
+    line('idle_conns', (w) => w.pool.idle) +
     line('stale_events', (w) => w.staleEvents) +
     line('stale_commands', (w) => w.staleCommands) +
     line('internal_errors', (w) => w.internalErrors) +
@@ -117,7 +119,9 @@ async function showSess(ctx: CliContext): Promise<string> {
     out +=
       `${hex(s.worker * 0x1000000 + s.id)}: proto=${s.proto} src=${s.src} fe=${s.fe} be=${s.be} srv=${s.srv}` +
       ` ts=00 age=${humanTime(s.ageMs)} calls=${s.calls} thr=${s.worker}` +
-      ` rq[i=${s.reqBytes}] rp[i=${s.resBytes}] s0=[${s.s0}] s1=[${s.s1}] exp=${exp}\n`;
+      ` rq[i=${s.reqBytes}] rp[i=${s.resBytes}] s0=[${s.s0}] s1=[${s.s1}]` +
+      (s.http ? ` http=[req=${s.http.rx} rsp=${s.http.tx} done=${s.http.requests}]` : '') +
+      ` exp=${exp}\n`;
   }
   out +=
     `${hex(ctx.selfId)}: proto=unix_stream src=${ctx.selfSrc} fe=GLOBAL be=<NONE> srv=<none>` +
@@ -133,6 +137,40 @@ function showServersState(h: RuntimeHost, be: string | undefined): string {
   for (const r of rows) {
     out += `${r.beId} ${r.beName} ${r.srvId} ${r.srvName} ${r.srvAddr} ${r.opState} ${r.adminState} ${r.uweight} ${r.iweight} ${r.timeSinceLastChange} 1 0 ${r.checkHealth} 0 0 0 0 - ${r.port} - 0 0 - - 0\n`;
   }
+  return out;
+}
+
+/**
+ * `show servers conn [<backend>]`: HAProxy 2.6's table of server connections — slots in use
+ * (requests in flight, all workers), and idle connections, proven ("safe") or not, per worker.
+ */
+async function showServersConn(h: RuntimeHost, be: string | undefined): Promise<string> {
+  const rows = h.serversConn(be);
+  if (!rows) return `Can't find backend.\n`;
+  const workers = await h.workers();
+  let out = `# bkname/svname bkid/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr[${workers.length}]\n`;
+  for (const r of rows) {
+    const per = workers.map((w) => w.pool.byServer[r.globalId] ?? [0, 0]);
+    const unsafe = per.reduce((n, [u]) => n + u, 0);
+    const safe = per.reduce((n, [, sf]) => n + sf, 0);
+    out += `${r.beName}/${r.srvName} ${r.beId}/${r.srvId} ${r.addr} ${r.port} - ${r.purgeDelay} ${r.usedCur} ${r.usedMax} 0 ${unsafe} ${safe} ${r.idleLimit} ${unsafe + safe} ${per.map(([u, sf]) => u + sf).join(' ')}\n`;
+  }
+  return out;
+}
+
+/**
+ * `show pools`: switchyard's connection pools (HAProxy's command lists memory pools, which a
+ * Node process does not have; the idle connection pools are what an operator looks for here).
+ */
+async function showPools(h: RuntimeHost): Promise<string> {
+  const workers = await h.workers();
+  let out = 'Idle server connection pools (one per worker):\n';
+  for (const w of workers) {
+    const p = w.pool;
+    out += `  - worker ${w.workerId}: idle=${p.idle} parked=${p.parked} reused=${p.reused} closed_by_server=${p.closedByServer} purged=${p.purged} refused=${p.refused}\n`;
+  }
+  const total = (f: (w: (typeof workers)[number]) => number) => workers.reduce((n, w) => n + f(w), 0);
+  out += `Total: ${workers.length} pools, ${total((w) => w.pool.idle)} idle connections, ${total((w) => w.pool.reused)} reuses.\n`;
   return out;
 }
 
@@ -198,6 +236,14 @@ export const cliKeywords: readonly CliKeyword[] = [
     level: 'user',
     run: (ctx, args) => showServersState(ctx.host, args[0]),
   },
+  {
+    words: ['show', 'servers', 'conn'],
+    args: '[<backend>]',
+    help: 'dump server connections: slots in use, idle connections per worker',
+    level: 'user',
+    run: (ctx, args) => showServersConn(ctx.host, args[0]),
+  },
+  { words: ['show', 'pools'], args: '', help: 'report the idle connection pools of the workers', level: 'user', run: (ctx) => showPools(ctx.host) },
   {
     words: ['shutdown', 'session'],
     args: '<id>',

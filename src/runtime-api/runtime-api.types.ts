@@ -40,6 +40,24 @@ export interface RuntimeHost {
   server(path: string): ServerHandle | string;
   /** Rows of `show servers state` (version 1), optionally for one backend. */
   serversState(backend: string | undefined): ServerStateRow[] | null;
+  /** Rows of `show servers conn`, optionally for one backend (null: no such backend). */
+  serversConn(backend: string | undefined): ServerConnRow[] | null;
+}
+
+export interface ServerConnRow {
+  readonly globalId: number;
+  readonly beId: number;
+  readonly beName: string;
+  readonly srvId: number;
+  readonly srvName: string;
+  readonly addr: string;
+  readonly port: number;
+  readonly purgeDelay: number;
+  /** Requests in flight on the server (all workers), and the most seen. */
+  readonly usedCur: number;
+  readonly usedMax: number;
+  /** pool-max-conn (-1: no limit). */
+  readonly idleLimit: number;
 }
 
 /** One server, as the runtime API changes it: state and weight live in the shared table. */

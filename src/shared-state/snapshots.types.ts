@@ -16,6 +16,8 @@ export interface SessionSnapshot {
   readonly expMs: number; // -1 = never
   readonly reqBytes: number;
   readonly resBytes: number;
+  /** HTTP: the transaction's request/response states and the requests served so far. */
+  readonly http?: { readonly rx: string; readonly tx: string; readonly requests: number };
 }
 
 /** One worker's counters, as the runtime API shows them (`show info`, `show activity`). */
@@ -39,6 +41,19 @@ export interface WorkerInfo {
   readonly loops: number;
   readonly tasks: number;
   readonly connsOpen: number;
+  /** The idle connection pool of this worker (HTTP): connections now, and what happened to them. */
+  readonly pool: PoolInfo;
+}
+
+export interface PoolInfo {
+  readonly idle: number;
+  readonly parked: number;
+  readonly reused: number;
+  readonly closedByServer: number;
+  readonly purged: number;
+  readonly refused: number;
+  /** Idle connections by global server id: [not yet proven (1 use), proven (2+ uses, HAProxy's "safe")]. */
+  readonly byServer: ReadonlyArray<readonly [number, number]>;
 }
 
 /** One worker's per-proxy counters (`show stat`), indexed like the config's frontends, backends and servers. */

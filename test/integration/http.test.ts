@@ -317,6 +317,25 @@ test('timeout http-request: a slowloris client gets 408 cR although it keeps sen
   await p.waitLog(/ odd odd\/<NOSRV> .* 408 .* cR-- .*"<BADREQ>"$/);
 });
 
+test('runtime API: show sess shows the transaction, show servers conn and show pools the idle connections', async () => {
+  const c = await RawClient.connect(p.port('always'));
+  c.send(get('/'));
+  await c.response();
+  const sess = (await liveSessions(p)).find((l) => l.includes(' fe=always '));
+  assert.match(sess ?? '', / s1=\[INI\] http=\[req=HEAD rsp=NONE done=1\] /);
+  const conn = await p.cli('show servers conn always');
+  const lines = conn.trim().split('\n');
+  assert.match(lines[0] as string, /^# bkname\/svname bkid\/svid addr port - purge_delay used_cur used_max need_est unsafe_nb safe_nb idle_lim idle_cur idle_per_thr\[2\]$/);
+  const row = (lines[1] as string).split(' ');
+  assert.equal(row[0], 'always/s1');
+  assert.equal(row[5], '300', 'purge delay');
+  assert.ok(Number(row[12]) >= 1, `an idle connection after the response: ${lines[1]}`);
+  assert.equal(Number(row[12]), Number(row[13]) + Number(row[14]), 'idle_cur is the sum over the workers');
+  assert.match(await p.cli('show pools'), /^Idle server connection pools \(one per worker\):\n {2}- worker 0: idle=\d+ parked=\d+ reused=\d+ closed_by_server=\d+ purged=\d+ refused=\d+\n/);
+  assert.equal(await p.cli('show servers conn nosuch'), "Can't find backend.\n\n", 'as every reply, followed by an empty line');
+  c.close();
+});
+
 test('nothing is left: no session in show sess once clients are gone', async () => {
   await eventually(async () => (await liveSessions(p)).length === 0, 5000, 'no live session');
 });

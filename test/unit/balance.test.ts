@@ -72,6 +72,21 @@ test('source: the same client address always lands on the same server; addresses
   }
 });
 
+test('uri and hdr(): the same key lands on the same server, keys spread by weight; a redispatch avoids the failed server', () => {
+  const { count } = pickMany('uri', three, 600, { src: (i) => `/item/${i}` });
+  assert.equal(count.size, 3);
+  assert.ok((count.get('c') ?? 0) > (count.get('a') ?? 0), `weights respected: ${JSON.stringify(Object.fromEntries(count))}`);
+  const h = backend('hdr(x-user)', three);
+  const be = h.rt.backends[0]!;
+  const alice = be.assign('alice', null).server!;
+  for (let i = 0; i < 10; i++) assert.equal(be.assign('alice', null).server, alice);
+  const other = be.assign('alice', alice).server!;
+  assert.notEqual(other, alice, 'a redispatch leaves the hashed server');
+  // no header: round robin over all of them
+  const rr = new Set(Array.from({ length: 6 }, () => be.assign('', null).server?.cfg.name));
+  assert.equal(rr.size, 3);
+});
+
 test('random: every server used, roughly by weight (power of two choices)', () => {
   const { count } = pickMany('random', three, 3000);
   const a = count.get('a') ?? 0;

@@ -84,7 +84,8 @@ test('seed 002: the endpoint is reset, not released, across retries', () => {
 });
 
 test('seed 001: the target survives retries on the same server and is cleared on redispatch', () => {
-  const h = coreHarness(cfg('    balance leastconn\n    retries 3\n    option redispatch 2\n    server s1 10.0.0.1:80\n    server s2 10.0.0.2:80'));
+  // a hashing algorithm: HAProxy redispatches at once from any other kind when another server is up
+  const h = coreHarness(cfg('    balance source\n    retries 3\n    option redispatch 2\n    server s1 10.0.0.1:80\n    server s2 10.0.0.2:80'));
   const { s } = h.client();
   const target = s.ep.server;
   const firstHost = h.net.last().target?.host;
@@ -114,7 +115,8 @@ test('turn-around: min(timeout connect, 1s) on the same server, none on redispat
 });
 
 test('redispatch after the last retry reaches a live server; every attempt counted in the log', () => {
-  const h = coreHarness(cfg('    balance leastconn\n    retries 2\n    option redispatch\n    server dead 10.0.0.1:80\n    server live 10.0.0.2:80'));
+  const h = coreHarness(cfg('    balance source\n    retries 2\n    option redispatch\n    server live 10.0.0.2:80\n    server dead 10.0.0.1:80'));
+  assert.equal(h.net.opened.length, 0);
   const { t: cli, s } = h.client();
   for (let i = 0; i < 3; i++) {
     const c = h.net.last();
