@@ -273,6 +273,12 @@ export class Acceptor {
     await Promise.all(this.readyWorkers().map((w) => w.control.clearCounters(all)));
   }
 
+  /** A server went to maintenance: every worker closes its idle connections to it. */
+  async purgeIdle(serverId: number): Promise<number> {
+    const r = await Promise.all(this.readyWorkers().map((w) => w.control.purgeIdle(serverId)));
+    return r.reduce((a, b) => a + b, 0);
+  }
+
   async shutdownSession(id: number): Promise<boolean> {
     const r = await Promise.all(this.readyWorkers().map((w) => w.control.shutdownSession(id)));
     return r.some(Boolean);

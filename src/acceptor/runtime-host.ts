@@ -218,7 +218,12 @@ function serverHandle(acc: Acceptor, cfg: Config, path: string): ServerHandle | 
     return {
       initialWeight: be.servers[j]?.weight ?? 0,
       state: () => STATE_OF[t.state(id)] ?? 'ready',
-      setState: (s) => t.setState(id, OP_STATE[s]),
+      setState: (s) => {
+        t.setState(id, OP_STATE[s]);
+        // as HAProxy: a server in maintenance keeps no idle connection (none is handed out meanwhile:
+        // a worker checks the server before reusing one)
+        if (s === 'maint') acc.purgeIdle(id).catch(() => undefined);
+      },
       weight: () => t.srv(id, ServerSlot.WEIGHT),
       setWeight: (w) => t.setSrv(id, ServerSlot.WEIGHT, w),
       setMaxconn: (n) => t.setSrv(id, ServerSlot.MAXCONN, n),

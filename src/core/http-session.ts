@@ -288,6 +288,7 @@ export class HttpSession extends Session {
   /** ASS → CON: an idle connection when the reuse policy allows one, else a new connection. */
   protected override connect(): void {
     const server = this.ep.server;
+    if (server && !(this.be as BackendRuntime).usable(server)) this.host.pool.purge(server); // DOWN or MAINT: none is reused
     const got = server && !this.forceFresh ? this.host.pool.checkout(server, this, this.id, this.minUses()) : null;
     this.forceFresh = false;
     if (!server || !got) {

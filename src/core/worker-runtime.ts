@@ -217,6 +217,15 @@ export class WorkerRuntime implements SessionHost {
     return out;
   }
 
+  /** Close the idle connections to a server (maintenance); returns how many. */
+  purgeIdle(serverId: number): number {
+    for (const be of this.backends) {
+      const srv = be.servers.find((s) => s.id === serverId);
+      if (srv) return this.pool.purge(srv);
+    }
+    return 0;
+  }
+
   kill(id: number): boolean {
     const s = this.sessions.get(id);
     if (!s) return false;

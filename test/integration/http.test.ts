@@ -336,6 +336,18 @@ test('runtime API: show sess shows the transaction, show servers conn and show p
   c.close();
 });
 
+test('a server put in maintenance loses its idle connections at once', async () => {
+  await request(p.port('always'), get('/'));
+  const idle = async () => Number(((await p.cli('show servers conn always')).split('\n')[1] ?? '').split(' ')[12]);
+  assert.ok((await idle()) >= 1, 'an idle connection is parked');
+  const conns = app.sockets.size;
+  assert.equal(await p.cli('set server always/s1 state maint'), '\n');
+  await eventually(async () => (await idle()) === 0, 1000, 'idle connections purged');
+  await eventually(() => app.sockets.size < conns, 1000, 'the origin saw them close');
+  assert.equal(await p.cli('set server always/s1 state ready'), '\n');
+  assert.equal((await request(p.port('always'), get('/'))).status, 200);
+});
+
 test('nothing is left: no session in show sess once clients are gone', async () => {
   await eventually(async () => (await liveSessions(p)).length === 0, 5000, 'no live session');
 });
