@@ -271,7 +271,16 @@ class ConfigParser {
       warn(`listen '${p.name}' has servers but sends its sessions to default_backend '${target}' (set at ${at.file}:${at.line})`);
     }
     if (target === undefined) warn(`${p.kind} '${p.name}' has no backend: its sessions will be closed`);
+    // as HAProxy: an HTTP frontend cannot hand its requests to a TCP backend (the reverse is an upgrade)
+    const incompatible = (name: string | undefined, how: string, at: SourceRef) => {
+      const b = backends.find((x) => x.name === name);
+      if (b && p.settings.mode === 'http' && b.settings.mode === 'tcp') {
+        this.errors.push({ file: at.file, line: at.line, message: `http ${p.kind === 'listen' ? 'proxy' : p.kind} '${p.name}' (${p.file}:${p.line}) tries to use incompatible tcp backend '${b.name}' (${b.src.file}:${b.src.line}) ${how} (see 'mode').` });
+      }
+    };
+    incompatible(target, 'as its default backend', at);
     for (const u of p.useBackends) {
+      incompatible(u.backend, "in a 'use_backend' rule", u.src);
       if (!backends.some((b) => b.name === u.backend)) {
         this.errors.push({ file: u.src.file, line: u.src.line, message: `${p.kind} '${p.name}': unable to find required use_backend: '${u.backend}'${didYouMean(u.backend, backends.map((b) => b.name))}` });
       }

@@ -94,7 +94,9 @@ export class WorkerRuntime implements SessionHost {
     this.stats.handoffs++;
     const cli = new ConnActor('client', transport, this.stats, true);
     const be = fe.backendId === undefined ? undefined : this.backends[fe.backendId];
-    const s = fe.cfg.settings.mode === 'http' ? new HttpSession(this, fe, be, cli, listenerId) : new Session(this, fe, be, cli, listenerId);
+    // a TCP frontend whose backend is in mode http is upgraded to HTTP, as HAProxy does
+    const http = fe.cfg.settings.mode === 'http' || be?.cfg.settings.mode === 'http';
+    const s = http ? new HttpSession(this, fe, be, cli, listenerId) : new Session(this, fe, be, cli, listenerId);
     this.sessions.set(s.id, s);
     this.stats.sessionsTotal++;
     this.stats.sessionsLive++;

@@ -151,6 +151,13 @@ const checkCases: Array<[string, string]> = [
   ['missing default_backend target', 'frontend f\n    bind 127.0.0.1:1\n    default_backend nope\n'],
   ['server state file keywords', 'global\n    server-state-base /tmp\n    server-state-file sy.state\ndefaults\n    load-server-state-from-file global\nlisten a\n    bind 127.0.0.1:1\n    server s 127.0.0.1:2\n'],
   ['weight out of range', 'listen a\n    bind 127.0.0.1:1\n    server s 127.0.0.1:2 weight 300\n'],
+  ['http frontend, tcp backend', 'frontend f\n    mode http\n    bind 127.0.0.1:1\n    default_backend b\nbackend b\n    mode tcp\n    server s 127.0.0.1:2\n'],
+  ['tcp frontend, http backend (an upgrade)', 'frontend f\n    mode tcp\n    bind 127.0.0.1:1\n    default_backend b\nbackend b\n    mode http\n    server s 127.0.0.1:2\n'],
+  ['use_backend to a tcp backend', 'frontend f\n    mode http\n    bind 127.0.0.1:1\n    use_backend b if { path / }\nbackend b\n    mode tcp\n    server s 127.0.0.1:2\n'],
+  ['an ACL used before it is declared', 'frontend f\n    mode http\n    bind 127.0.0.1:1\n    use_backend b if x\n    acl x path /\nbackend b\n    mode http\n    server s 127.0.0.1:2\n'],
+  ['http-request return and deny', 'listen a\n    mode http\n    bind 127.0.0.1:1\n    http-request deny deny_status 429 if { src 10.0.0.0/8 }\n    http-request return status 200 content-type text/plain string ok if { path_beg -i /health }\n'],
+  ['retry-on and http-reuse', 'listen a\n    mode http\n    bind 127.0.0.1:1\n    retry-on empty-response 503 response-timeout\n    http-reuse aggressive\n    server s 127.0.0.1:2 pool-max-conn 10 pool-purge-delay 2s\n'],
+  ['unknown retry-on keyword', 'listen a\n    mode http\n    bind 127.0.0.1:1\n    retry-on sometimes\n'],
 ];
 
 for (const [name, text] of checkCases) {
