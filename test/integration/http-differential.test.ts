@@ -82,8 +82,10 @@ interface Scenario {
   readonly name: string;
   readonly lines: string;
   readonly steps: ReadonlyArray<string | number>;
-  /** Log lines expected (HAProxy writes none for some outcomes). */
+  /** Log lines expected. */
   readonly logs: number;
+  /** The backend has no `server s1` line (the scenario brings its own servers). */
+  readonly noApp?: boolean;
 }
 
 const get = (p: string, extra = '') => `GET ${p} HTTP/1.1\r\nhost: t\r\n${extra}\r\n`;
@@ -94,8 +96,8 @@ const scenarios = (dead: number): Scenario[] => [
   { name: 'a chunked response', lines: '', steps: [get('/chunked')], logs: 1 },
   { name: 'a POST with a chunked body', lines: '', steps: ['POST /p HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'], logs: 1 },
   { name: 'HTTP/1.0 without keep-alive', lines: '', steps: ['GET /ten HTTP/1.0\r\n\r\n'], logs: 1 },
-  { name: 'no usable server: 503 SC', lines: '    server s2 127.0.0.1:1 disabled', steps: [get('/')], logs: 1, ...{ noApp: true } },
-  { name: 'connection refused after retries: 503 SC', lines: `    retries 1\n    server s2 127.0.0.1:${dead}`, steps: [get('/')], logs: 1, ...{ noApp: true } },
+  { name: 'no usable server: 503 SC', lines: '    server s2 127.0.0.1:1 disabled', steps: [get('/')], logs: 1, noApp: true },
+  { name: 'connection refused after retries: 503 SC', lines: `    retries 1\n    server s2 127.0.0.1:${dead}`, steps: [get('/')], logs: 1, noApp: true },
   { name: 'space before the colon: 400 PR', lines: '', steps: ['GET / HTTP/1.1\r\nhost : t\r\n\r\n'], logs: 1 },
   { name: 'server timeout: 504 sH', lines: '    timeout server 300ms', steps: [get('/silent')], logs: 1 },
   { name: 'server closes without answering: 502 SH', lines: '', steps: [get('/close')], logs: 1 },
@@ -108,7 +110,6 @@ const scenarios = (dead: number): Scenario[] => [
 ];
 
 function configFor(port: number, s: Scenario): string {
-  const noApp = (s as { noApp?: boolean }).noApp === true;
   return `
 global
     log stdout format raw local0
@@ -122,7 +123,7 @@ defaults
 listen app
     bind 127.0.0.1:${port}
 ${s.lines}
-${noApp ? "" : `    server s1 127.0.0.1:${app.port} pool-purge-delay 300ms`}
+${s.noApp ? '' : `    server s1 127.0.0.1:${app.port} pool-purge-delay 300ms`}
 `;
 }
 
