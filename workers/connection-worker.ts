@@ -11,7 +11,7 @@ import { pack } from 'msgpackr';
 import type { FromWorker, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from '../src/acceptor/messages.types.ts';
 import { WorkerRuntime } from '../src/core/worker-runtime.ts';
 import { NodeClock, Scheduler } from '../src/core/scheduler.ts';
-import { compileLogFormat, formatHttpLog, formatTcpLog } from '../src/log/format.ts';
+import { compileLogFormat, formatHttpLog, formatJsonLog, formatTcpLog } from '../src/log/format.ts';
 import { Logger } from '../src/log/logger.ts';
 import { logTargetsFor } from '../src/log/targets.ts';
 import { NodeNetwork, NodeTransport } from '../src/net/node-transport.ts';
@@ -27,7 +27,7 @@ const loggers = config.frontends.map((fe) => new Logger(logTargetsFor(config, fe
 // `log-format` where the proxy has one (checked at start-up), else HAProxy's httplog line in mode
 // http and its tcplog line in mode tcp
 const formats = config.frontends.map((fe) => {
-  const std = fe.settings.mode === 'http' ? formatHttpLog : formatTcpLog;
+  const std = fe.settings.jsonlog ? formatJsonLog : fe.settings.mode === 'http' ? formatHttpLog : formatTcpLog;
   const f = fe.settings.logFormat ? compileLogFormat(fe.settings.logFormat.text) : std;
   return typeof f === 'string' ? std : f;
 });

@@ -115,6 +115,8 @@ export interface ProxySettings {
   dontlognull: boolean;
   /** `option httplog` (HTTP log format in mode http; tcplog in TCP mode). */
   httplog: boolean;
+  /** `option jsonlog` (switchyard extension): one JSON object per log line. */
+  jsonlog?: boolean;
   /** `option http-keep-alive` (default) | `option http-server-close` | `option httpclose`. */
   httpConnMode: HttpConnMode;
   /** `http-reuse never|safe|aggressive|always` (default safe). */

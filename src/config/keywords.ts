@@ -329,6 +329,9 @@ const proxyKeywords: Keyword[] = [
   option('httplog', 'fe', false, 'log requests in the HTTP format (TCP format in mode tcp)', (p, on) => {
     p.settings.httplog = on;
   }),
+  option('jsonlog', 'fe', true, 'log each session (tcp) or request (http) as one JSON object (a switchyard extension)', (p, on) => {
+    p.settings.jsonlog = on;
+  }),
   option('dontlognull', 'fe', true, 'do not log sessions that carried no data', (p, on) => {
     p.settings.dontlognull = on;
   }),

@@ -139,6 +139,51 @@ function pushLiteral(parts: Part[], lit: string): void {
 const tcplog = compileLogFormat(TCPLOG_FORMAT) as (f: TcpLogFields) => string;
 const httplog = compileLogFormat(HTTPLOG_FORMAT) as (f: TcpLogFields) => string;
 
+/**
+ * `option jsonlog` (a switchyard extension): the fields of HAProxy's tcplog / httplog line as one
+ * JSON object per line, named as HAProxy's log-format variables are documented.
+ */
+export function formatJsonLog(f: TcpLogFields): string {
+  const o: Record<string, string | number | boolean> = {
+    client_ip: f.clientIp,
+    client_port: f.clientPort,
+    frontend_ip: f.frontendIp,
+    frontend_port: f.frontendPort,
+    accept_date: new Date(f.acceptDate).toISOString(),
+    frontend: f.frontend,
+    backend: f.backend,
+    server: f.server,
+    Tw: f.tw,
+    Tc: f.tc,
+    Tt: f.tt,
+    bytes_read: f.bytesRead,
+    bytes_uploaded: f.bytesUploaded,
+    termination_state: f.http ? `${f.termination}--` : f.termination,
+    actconn: f.actconn,
+    feconn: f.feconn,
+    beconn: f.beconn,
+    srv_conn: f.srvconn,
+    retries: f.retries,
+    redispatched: f.redispatched,
+    srv_queue: f.srvQueue,
+    backend_queue: f.backendQueue,
+  };
+  const h = f.http;
+  if (h) {
+    o.request_date = new Date(h.requestDate).toISOString();
+    o.Ti = h.ti;
+    o.TR = h.tR;
+    o.Tr = h.tr;
+    o.Ta = h.ta;
+    o.status = h.status;
+    o.method = h.method;
+    o.uri = h.uri;
+    o.version = h.version;
+    o.request = h.requestLine;
+  }
+  return JSON.stringify(o);
+}
+
 /** HAProxy's HTTP log line (`option httplog`). */
 export function formatHttpLog(f: TcpLogFields): string {
   return httplog(f);

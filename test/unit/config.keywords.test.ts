@@ -193,6 +193,10 @@ const happy: Record<string, () => void> = {
     assert.equal(frontendSettings('    option dontlognull').dontlognull, true);
     assert.equal(parse('defaults\n    option dontlognull\nfrontend f\n    bind :1\n    no option dontlognull\n').frontends[0]?.settings.dontlognull, false);
   },
+  'option jsonlog': () => {
+    assert.equal(frontendSettings('    option jsonlog').jsonlog, true);
+    assert.equal(frontendSettings('    option jsonlog\n    no option jsonlog').jsonlog, false);
+  },
   'option http-keep-alive': () => {
     assert.equal(frontendSettings('    option httpclose\n    option http-keep-alive').httpConnMode, 'keep-alive');
   },

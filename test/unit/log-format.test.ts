@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileLogFormat, formatHttpLog, formatAcceptDate, formatTcpLog, frameRfc3164 } from '../../src/log/format.ts';
+import { compileLogFormat, formatHttpLog, formatJsonLog, formatAcceptDate, formatTcpLog, frameRfc3164 } from '../../src/log/format.ts';
 import type { TcpLogFields } from '../../src/log/log.types.ts';
 
 test('tcplog line has HAProxy field order and spacing', () => {
@@ -99,4 +99,14 @@ test('httplog: HAProxy HTTP_LOG line, empty captures collapse to one space, requ
   assert.equal(f({ ...fields, http }), 'GET /a ?b=1 HTTP/1.1 200 12 "GET /a?b=1 HTTP/1.1"');
   // a TCP session in an HTTP format: HAProxy's placeholders
   assert.equal(f(fields), '-1 30 "<BADREQ>"');
+});
+
+test('jsonlog: the same fields as one JSON object, HTTP ones when the line is a request', () => {
+  const tcp = JSON.parse(formatJsonLog(fields)) as Record<string, unknown>;
+  assert.equal(tcp.client_ip, '10.0.0.1');
+  assert.equal(tcp.termination_state, 'SD');
+  assert.equal(tcp.status, undefined);
+  const http = { requestDate: fields.acceptDate, ti: 0, tR: 1, tr: 2, ta: 3, status: 404, requestLine: 'GET /x HTTP/1.1', method: 'GET', uri: '/x', version: 'HTTP/1.1' };
+  const o = JSON.parse(formatJsonLog({ ...fields, termination: '--', http })) as Record<string, unknown>;
+  assert.deepEqual([o.status, o.termination_state, o.request, o.Tr, o.backend, o.server], [404, '----', 'GET /x HTTP/1.1', 2, 'be', 's1']);
 });
