@@ -10,6 +10,7 @@ import { ServerSlot } from '../shared-state/server-table.types.ts';
 import type { ConnActor } from './actor.ts';
 import { ConnEvent } from './actor.types.ts';
 import type { BackendRuntime } from './backend.ts';
+import type { ServerRuntime } from './backend.types.ts';
 import { EpState, SessTimer } from './endpoint.types.ts';
 import { conditionHolds, type Edits, type MatchInput, pathOf, runRules } from './http-match.ts';
 import { connectError } from './errors.ts';
@@ -71,6 +72,10 @@ export class HttpSession extends Session {
   /** Part of the final response went to the client: no retry, no generated answer any more. */
   private respStarted = false;
   private srvBytes = 0;
+  /** The server a transaction of this session is using a connection to (the pool's estimate of need). */
+  private usedOn: ServerRuntime | null = null;
+  /** A response head waiting to go out with the first bytes of its body, in one write. */
+  private headOut: Buffer | null = null;
   /** The switching rules ran: the log names the backend (before, the frontend, as HAProxy). */
   private routed = false;
   // per transaction: accounting and timers (HAProxy's Ti, TR, Tr, Ta)
@@ -333,6 +338,10 @@ export class HttpSession extends Session {
     this.tc = Math.round(now - this.tConnStart);
     this.tSent = now;
     this.ep.setState(EpState.EST);
+    if (!this.usedOn && this.ep.server) {
+      this.usedOn = this.ep.server;
+      this.host.pool.inUse(this.usedOn, 1);
+    }
     const conn = this.ep.conn as ConnActor;
     const out = this.out;
     this.out = [];
@@ -402,7 +411,25 @@ export class HttpSession extends Session {
         return;
       }
     }
+    this.flushHead();
     if (!this.done) this.armServer();
+  }
+
+  /** The transaction no longer uses its server connection. */
+  private unuse(): void {
+    if (this.usedOn) {
+      this.host.pool.inUse(this.usedOn, -1);
+      this.usedOn = null;
+    }
+  }
+
+  /** A response head still waiting for body bytes to share its write goes alone. */
+  private flushHead(): void {
+    const h = this.headOut;
+    if (h) {
+      this.headOut = null;
+      this.toClient(h);
+    }
   }
 
   private onResponseHead(res: H1Head): void {
@@ -425,13 +452,21 @@ export class HttpSession extends Session {
     const input: MatchInput = { req, msg: res, src: this.srcIp };
     if (this.be && this.be.cfg.name !== this.fe.cfg.name) runRules(this.be.cfg.httpResponse, input, edits);
     runRules(this.fe.cfg.httpResponse, input, edits);
-    this.toClient(serializeHead(res, ch, edits.del.size > 0 || edits.add.length > 0 ? edits : undefined));
+    // written with the first body bytes (one write, as HAProxy does), or alone if none came with it
+    this.headOut = serializeHead(res, ch, edits.del.size > 0 || edits.add.length > 0 ? edits : undefined);
   }
 
   /** The payload of a chunked response, unframed, for an HTTP/1.0 client (bound once). */
   private readonly dechunked = (data: Buffer): void => this.toClient(data);
 
-  private toClient(buf: Buffer): void {
+  private toClient(data: Buffer): void {
+    let buf = data;
+    const head = this.headOut;
+    if (head) {
+      this.headOut = null;
+      if (data.length <= 65536) buf = Buffer.concat([head, data], head.length + data.length);
+      else this.toClient(head);
+    }
     this.txnOut += buf.length;
     this.bytesToClient += buf.length;
     this.host.stats.bytesOut += buf.length;
@@ -442,6 +477,7 @@ export class HttpSession extends Session {
   }
 
   private responseDone(): void {
+    this.flushHead();
     this.setTx(TxState.DONE);
     if (this.rx !== RxState.DONE) {
       // the server answered before the request was over: finish here, close both sides
@@ -502,6 +538,7 @@ export class HttpSession extends Session {
     const conn = this.ep.conn;
     if (conn) conn.close(this.ep.epoch, false);
     this.ep.conn = null;
+    this.unuse();
     this.host.sched.cancel(this.srvTimer);
     this.srvHeld = false;
     this.srvBackpressured = false;
@@ -556,6 +593,7 @@ export class HttpSession extends Session {
   private endTransaction(): void {
     this.log();
     this.account();
+    this.unuse();
     const conn = this.ep.conn;
     const srv = this.ep.server;
     if (conn) {
@@ -587,6 +625,8 @@ export class HttpSession extends Session {
   }
 
   private resetTransaction(): void {
+    this.unuse();
+    this.headOut = null;
     this.releaseSlot();
     const sched = this.host.sched;
     sched.cancel(this.srvTimer);
@@ -651,6 +691,8 @@ export class HttpSession extends Session {
       conn.close(this.ep.epoch, cause !== '-');
       this.ep.conn = null;
     }
+    this.unuse();
+    this.headOut = null;
     this.status = status;
     this.respStarted = true;
     this.toClient(answer ?? this.errorAnswer(status));
@@ -851,6 +893,7 @@ export class HttpSession extends Session {
       this.log();
     }
     super.close(cause, phase);
+    this.unuse();
     this.host.pool.dropPrivate(this.id);
   }
 

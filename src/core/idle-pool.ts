@@ -42,10 +42,23 @@ class IdleConn implements TimerTarget {
  * connection is closed and removed at once, so none is left in CLOSE-WAIT and none is handed to a
  * request. Checkout takes the most recently parked one (the least likely to be closed by now).
  */
+/** Server connections a worker's transactions hold, and the most they held lately (per server). */
+interface Usage {
+  used: number;
+  peak: number;
+  prevPeak: number;
+  since: number;
+}
+
 export class IdlePool implements ConnOwner {
   private readonly sched: Scheduler;
   private readonly byServer = new Map<number, IdleConn[]>();
   private readonly byConn = new Map<number, IdleConn>();
+  /** Private connections by session (`http-reuse never`), so a session's end finds its own at once. */
+  private readonly bySession = new Map<number, Set<IdleConn>>();
+  private readonly usage = new Map<number, Usage>();
+  /** Private idle connections per server id (not counted against the shared limits). */
+  private readonly privateCount = new Map<number, number>();
   readonly stats: IdlePoolStats = { parked: 0, reused: 0, closedByServer: 0, purged: 0, refused: 0 };
 
   constructor(sched: Scheduler) {
@@ -70,23 +83,60 @@ export class IdlePool implements ConnOwner {
   }
 
   /**
+   * A transaction of this worker starts (+1) or stops (-1) using a connection to `server`. The
+   * pool keeps no more idle connections than the transactions lately needed (as HAProxy's
+   * estimate of needed connections): a burst of one-request clients under `http-reuse safe`
+   * otherwise leaves thousands of idle connections nobody may take.
+   */
+  inUse(server: ServerRuntime, delta: number): void {
+    const u = this.usageOf(server);
+    u.used += delta;
+    if (u.used > u.peak) u.peak = u.used;
+  }
+
+  private usageOf(server: ServerRuntime): Usage {
+    let u = this.usage.get(server.id);
+    if (!u) this.usage.set(server.id, (u = { used: 0, peak: 0, prevPeak: 0, since: this.sched.now() }));
+    const period = server.cfg.poolPurgeDelay ?? DEFAULT_POOL_PURGE_DELAY;
+    const now = this.sched.now();
+    if (now - u.since >= period) {
+      // a new period: the last one's peak is remembered for one more period
+      u.prevPeak = now - u.since >= 2 * period ? u.used : u.peak;
+      u.peak = u.used;
+      u.since = now;
+    }
+    return u;
+  }
+
+  /**
    * Take over an established connection after its transaction (`uses` transactions done), for
    * any session, or only for session `privateTo` (`http-reuse never`: the connection stays with
    * its client). Returns false, and leaves the connection to the caller, when the pool of this
-   * server is full (`pool-max-conn`, private connections not counted).
+   * server holds enough already: `pool-max-conn`, or as many as transactions lately used
+   * (private connections not counted).
    */
   park(conn: ConnActor, server: ServerRuntime, uses: number, privateTo = 0): boolean {
     const max = server.cfg.poolMaxConn ?? -1;
     let list = this.byServer.get(server.id);
     if (!list) this.byServer.set(server.id, (list = []));
-    if (privateTo === 0 && max >= 0 && list.filter((e) => e.privateTo === 0).length >= max) {
-      this.stats.refused++;
-      return false;
+    if (privateTo === 0) {
+      const shared = list.length - (this.privateCount.get(server.id) ?? 0);
+      const u = this.usageOf(server);
+      if ((max >= 0 && shared >= max) || shared + u.used >= Math.max(u.peak, u.prevPeak, 1)) {
+        this.stats.refused++;
+        return false;
+      }
     }
     const e = new IdleConn(this, conn, server, uses, privateTo);
     e.epoch = conn.attach(this);
     list.push(e);
     this.byConn.set(conn.id, e);
+    if (privateTo !== 0) {
+      let set = this.bySession.get(privateTo);
+      if (!set) this.bySession.set(privateTo, (set = new Set()));
+      set.add(e);
+      this.privateCount.set(server.id, (this.privateCount.get(server.id) ?? 0) + 1);
+    }
     this.stats.parked++;
     this.sched.arm(e.timer, server.cfg.poolPurgeDelay ?? DEFAULT_POOL_PURGE_DELAY);
     // read it while idle (it may have been paused for backpressure): its EOF must be seen at once
@@ -101,7 +151,9 @@ export class IdlePool implements ConnOwner {
    */
   checkout(server: ServerRuntime, owner: ConnOwner, session: number, minUses: number): { conn: ConnActor; epoch: number; uses: number } | null {
     const list = this.byServer.get(server.id);
-    if (!list) return null;
+    if (!list || list.length === 0) return null;
+    // nothing shared is allowed and the session has none of its own: no scan
+    if (minUses === Number.POSITIVE_INFINITY && !this.bySession.has(session)) return null;
     for (let i = list.length - 1; i >= 0; i--) {
       const e = list[i] as IdleConn;
       if (e.privateTo !== session && (e.privateTo !== 0 || e.uses < minUses)) continue;
@@ -114,7 +166,8 @@ export class IdlePool implements ConnOwner {
 
   /** The session ended: its private connections go with it. */
   dropPrivate(session: number): void {
-    for (const e of [...this.byConn.values()]) if (e.privateTo === session) this.evict(e, false);
+    const set = this.bySession.get(session);
+    if (set) for (const e of [...set]) this.evict(e, false);
   }
 
   /** Close every idle connection of `server` (server DOWN or MAINT), or of every server. */
@@ -159,6 +212,12 @@ export class IdlePool implements ConnOwner {
     this.sched.cancel(e.timer);
     this.byConn.delete(e.conn.id);
     const list = this.byServer.get(e.server.id) as IdleConn[];
-    list.splice(list.indexOf(e), 1);
+    list.splice(list.lastIndexOf(e), 1);
+    if (e.privateTo !== 0) {
+      const set = this.bySession.get(e.privateTo);
+      set?.delete(e);
+      if (set?.size === 0) this.bySession.delete(e.privateTo);
+      this.privateCount.set(e.server.id, (this.privateCount.get(e.server.id) ?? 1) - 1);
+    }
   }
 }

@@ -336,6 +336,13 @@ test('runtime API: show sess shows the transaction, show servers conn and show p
   c.close();
 });
 
+test('one-request clients under http-reuse safe do not pile up idle connections beyond what was in use', async () => {
+  const idle = async () => Number(((await p.cli('show servers conn app')).split('\n')[1] ?? '').split(' ')[12]);
+  for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 10 }, () => request(p.port('app'), get('/'))));
+  const n = await idle();
+  assert.ok(n <= 20, `${n} idle connections after 50 requests, at most 10 at a time per worker`);
+});
+
 test('a server put in maintenance loses its idle connections at once', async () => {
   await request(p.port('always'), get('/'));
   const idle = async () => Number(((await p.cli('show servers conn always')).split('\n')[1] ?? '').split(' ')[12]);
