@@ -1,10 +1,12 @@
 /**
  * `npm run bench [-- --quick]`: every benchmark of bench/, peers started by the harness itself and
- * interleaved in the same run; writes bench/results/<date>.md, .json and a .svg chart.
+ * interleaved in the same run; writes bench/results/<date>.md, .json, a .svg chart of the TCP relay's
+ * CPU per connection and <date>-http.svg of the HTTP keep-alive CPU per request.
  * Peers that are not installed are skipped with a line saying how to install them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { runHttp } from './http.ts';
 import { runSeam } from './seam.ts';
 import { runTcpRelay, type TargetResult } from './tcp-relay.ts';
 
@@ -37,11 +39,15 @@ ${bars}
 const relay = await runTcpRelay(quick);
 process.stderr.write('seam: bare socket against NodeTransport + ConnActor…\n');
 const seam = await runSeam(quick);
+process.stderr.write('http: origin direct, switchyard, HAProxy and node-http-proxy in mode http…\n');
+const http = await runHttp(quick);
 fs.mkdirSync(RESULTS, { recursive: true });
 const base = path.join(RESULTS, `${relay.date}${quick ? '-quick' : ''}`);
-const md = `# switchyard benchmarks\n\n${relay.markdown}\n\n![CPU per connection](${path.basename(base)}.svg)\n\n${seam.markdown}\n`;
+const md = `# switchyard benchmarks\n\n${relay.markdown}\n\n![CPU per connection](${path.basename(base)}.svg)\n\n${seam.markdown}\n\n${http.markdown}\n\n![HTTP CPU per request](${path.basename(base)}-http.svg)\n`;
 fs.writeFileSync(`${base}.md`, md);
-fs.writeFileSync(`${base}.json`, `${JSON.stringify({ tcpRelay: relay, seam }, null, 2)}\n`);
+fs.writeFileSync(`${base}.json`, `${JSON.stringify({ tcpRelay: relay, seam, http }, null, 2)}\n`);
 const rows = (f: (t: TargetResult) => number) => relay.targets.map((t) => ({ label: t.name, value: f(t) }));
 fs.writeFileSync(`${base}.svg`, barChart(`TCP relay: proxy CPU per connection (lower is better) — ${relay.date}`, 'µs', rows((t) => t.cpuUsPerConn)));
-process.stdout.write(`${md}\nwritten: ${base}.md, .json, .svg\n`);
+const httpRows = http.rows.filter((r) => r.scenario === 'ka-small' && r.cpuUsPerReq !== null).map((r) => ({ label: r.target, value: r.cpuUsPerReq as number }));
+fs.writeFileSync(`${base}-http.svg`, barChart(`HTTP keep-alive: proxy CPU per request (lower is better) — ${http.date}`, 'µs', httpRows));
+process.stdout.write(`${md}\nwritten: ${base}.md, .json, .svg, -http.svg\n`);
