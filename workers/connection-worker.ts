@@ -136,7 +136,7 @@ const control: WorkerControl = {
   proxyCounters: () => rt.proxyCounters(),
   clearCounters: (all) => rt.clearCounters(all),
   killAll: () => rt.killAll(),
-  purgeIdle: (serverId) => rt.purgeIdle(serverId),
+  serverDown: (serverId) => rt.serverDown(serverId),
   crash: () => {
     setImmediate(() => {
       throw new Error(`worker ${init.workerId}: crash requested by 'debug dev crash-worker'`);

@@ -273,9 +273,12 @@ export class Acceptor {
     await Promise.all(this.readyWorkers().map((w) => w.control.clearCounters(all)));
   }
 
-  /** A server went to maintenance: every worker closes its idle connections to it. */
-  async purgeIdle(serverId: number): Promise<number> {
-    const r = await Promise.all(this.readyWorkers().map((w) => w.control.purgeIdle(serverId)));
+  /**
+   * A server went DOWN or to maintenance: every worker closes its idle connections to it and moves
+   * the sessions queued on it to the backend queue. Resolves with the sessions requeued.
+   */
+  async serverDown(serverId: number): Promise<number> {
+    const r = await Promise.all(this.readyWorkers().map((w) => w.control.serverDown(serverId)));
     return r.reduce((a, b) => a + b, 0);
   }
 

@@ -38,8 +38,8 @@ export interface WorkerControl {
   proxyCounters(): ProxyCounters;
   /** `clear counters [all]`: the max values; with `all`, the totals too. */
   clearCounters(all: boolean): void;
-  /** Close the idle connections to the server with this global id (it went to maintenance); returns how many. */
-  purgeIdle(serverId: number): number;
+  /** The server with this global id went DOWN or to maintenance: close its idle connections, requeue its queue; returns the sessions requeued. */
+  serverDown(serverId: number): number;
   /** Close every live session now (hard-stop-after). */
   killAll(): number;
   /** Throw an uncaught exception on the next turn (`debug dev crash-worker`, for supervisor tests). */

@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Config } from '../config/config.types.ts';
 import { DEFAULT_POOL_PURGE_DELAY } from '../config/config.types.ts';
 import type { RuntimeHost, ServerConnRow, ServerHandle, ServerStateRow } from '../runtime-api/runtime-api.types.ts';
+import type { CheckState } from '../checks/health.types.ts';
 import type { StatRow } from '../runtime-api/stat.ts';
 import { BackendSlot, ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { Acceptor } from './acceptor.ts';
@@ -11,7 +12,10 @@ export const VERSION = '0.1.0';
 export const RELEASE_DATE = '2026/11/25';
 
 /** The runtime API's view of the process, backed by the acceptor, its workers and the shared table. */
-export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number): RuntimeHost {
+/** The health state of a checked server by global id (undefined: not checked). */
+export type CheckStateOf = (serverId: number) => CheckState | undefined;
+
+export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number, checks: CheckStateOf = () => undefined): RuntimeHost {
   let debugCommands = 0;
   return {
     node: os.hostname(),
@@ -39,7 +43,7 @@ export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number): Runti
     sessions: () => acc.sessions(),
     shutdownSession: (id) => acc.shutdownSession(id),
     crashWorker: (index) => acc.crashWorker(index),
-    statRows: () => statRows(acc, cfg),
+    statRows: () => statRows(acc, cfg, checks),
     server: (path) => serverHandle(acc, cfg, path),
     serversConn: (backend) => {
       const rows: ServerConnRow[] = [];
@@ -123,7 +127,7 @@ function fullconn(cfg: Config, backend: string): number {
 const SERVER_STATUS: Record<number, string> = { 0: 'no check', 1: 'DOWN', 2: 'MAINT', 3: 'DRAIN' };
 
 /** `show stat`: per proxy, the FRONTEND row, the server rows and the BACKEND row, summed over workers. */
-async function statRows(acc: Acceptor, cfg: Config): Promise<StatRow[]> {
+async function statRows(acc: Acceptor, cfg: Config, checks: CheckStateOf): Promise<StatRow[]> {
   const counters = await acc.proxyCounters();
   const sum = (f: (c: (typeof counters)[number]) => number): number => counters.reduce((n, c) => n + f(c), 0);
   const ids = proxyIds(cfg);
@@ -168,6 +172,25 @@ async function statRows(acc: Acceptor, cfg: Config): Promise<StatRow[]> {
       }
       const total = t.srv(id, ServerSlot.TOTAL);
       const picked = t.srv(id, ServerSlot.LB_TOTAL);
+      const chk = checks(id);
+      // HAProxy's status column: UP/DOWN, "UP 1/3" or "DOWN 1/2" while going, "no check" unchecked
+      let status = SERVER_STATUS[state] ?? 'no check';
+      if (chk && state === ServerOpState.UP) status = chk.health < chk.rise + chk.fall - 1 ? `UP ${chk.health - chk.rise + 1}/${chk.fall}` : 'UP';
+      else if (chk && state === ServerOpState.DOWN && chk.health > 0) status = `DOWN ${chk.health}/${chk.rise}`;
+      const checkCols = chk
+        ? {
+            chkfail: chk.failed,
+            chkdown: chk.downs,
+            downtime: chk.downtimeSec,
+            check_status: chk.status,
+            check_code: chk.code ?? '',
+            check_duration: chk.durationMs < 0 ? '' : chk.durationMs,
+            check_desc: chk.desc,
+            check_rise: chk.rise,
+            check_fall: chk.fall,
+            check_health: chk.health,
+          }
+        : {};
       lbtot += picked;
       srvQueue += t.srv(id, ServerSlot.QUEUE);
       add(iid, {
@@ -175,7 +198,7 @@ async function statRows(acc: Acceptor, cfg: Config): Promise<StatRow[]> {
         scur: t.srv(id, ServerSlot.CUR_CONN), smax: t.srv(id, ServerSlot.MAX_CONN_SEEN), slim: s.maxconn > 0 ? s.maxconn : '', stot: total,
         bin: sum((c) => c.servers[id]?.bytesIn ?? 0), bout: sum((c) => c.servers[id]?.bytesOut ?? 0),
         dresp: 0, econ: t.srv(id, ServerSlot.CONN_ERRORS), eresp: 0, wretr: t.srv(id, ServerSlot.RETRIES), wredis: t.srv(id, ServerSlot.REDISPATCHES),
-        status: SERVER_STATUS[state] ?? 'no check', weight: w, act: s.backup ? 0 : 1, bck: s.backup ? 1 : 0,
+        ...checkCols, status, weight: w, act: s.backup ? 0 : 1, bck: s.backup ? 1 : 0,
         lastchg: Math.max(0, Math.floor(Date.now() / 1000) - t.srv(id, ServerSlot.LAST_CHANGE)),
         qlimit: s.maxqueue > 0 ? s.maxqueue : '', pid: 1, iid, sid: j + 1, lbtot: picked, type: 2, rate: 0, rate_max: 0,
         cli_abrt: 0, srv_abrt: 0, lastsess: -1, qtime: 0, ctime: 0, rtime: 0, ttime: 0,
@@ -222,7 +245,7 @@ function serverHandle(acc: Acceptor, cfg: Config, path: string): ServerHandle | 
         t.setState(id, OP_STATE[s]);
         // as HAProxy: a server in maintenance keeps no idle connection (none is handed out meanwhile:
         // a worker checks the server before reusing one)
-        if (s === 'maint') acc.purgeIdle(id).catch(() => undefined);
+        if (s === 'maint') acc.serverDown(id).catch(() => undefined);
       },
       weight: () => t.srv(id, ServerSlot.WEIGHT),
       setWeight: (w) => t.setSrv(id, ServerSlot.WEIGHT, w),

@@ -9,8 +9,10 @@ import { loadConfig, quickConfig } from '../config/parse.ts';
 import { initTable } from '../core/backend.ts';
 import { compileLogFormat } from '../log/format.ts';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
+import { HealthChecker } from '../checks/health.ts';
 import { loadServerState } from '../shared-state/server-state-file.ts';
 import { ServerTable } from '../shared-state/server-table.ts';
+import { ServerSlot } from '../shared-state/server-table.types.ts';
 import { parseArgs } from './args.ts';
 import { FLAGS, UsageError } from './args.types.ts';
 
@@ -104,7 +106,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   initTable(cfg, table);
   for (const w of loadServerState(cfg, table)) if (!args.quiet) process.stderr.write(`[WARNING] ${w}\n`);
   const acceptor = new Acceptor(cfg, table, { threads, reusePort: args.accept === 'reuseport', workerUrl: WORKER_URL, notice });
-  const apis = cfg.global.statsSockets.map((s) => new RuntimeApiServer(s, runtimeHost(acceptor, cfg, threads)));
+  const checker = new HealthChecker(cfg, table, {
+    // HAProxy writes these to stderr (and its logs); -q does not silence them
+    log: (level, message) => process.stderr.write(`[${level}] ${message}\n`),
+    serverDown: (id) => acceptor.serverDown(id),
+    counts: (id) => ({ active: table.srv(id, ServerSlot.CUR_CONN), queued: table.srv(id, ServerSlot.QUEUE) }),
+  });
+  const apis = cfg.global.statsSockets.map((s) => new RuntimeApiServer(s, runtimeHost(acceptor, cfg, threads, (id) => checker.state(id))));
   try {
     await acceptor.start();
     for (const api of apis) await api.listen();
@@ -116,6 +124,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.pidfile) fs.writeFileSync(args.pidfile, `${process.pid}\n`);
   for (const a of acceptor.addresses()) notice(`frontend ${a.frontend} listening on ${a.host}:${a.port}`);
   for (const api of apis) notice(`stats socket listening on ${api.address()}`);
+  checker.start();
   notice(`switchyard ${VERSION} started: ${threads} worker thread(s), pid ${process.pid}`);
 
   return new Promise((resolve) => {
@@ -126,6 +135,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       // hard-stop-after 0 means no limit, as in HAProxy
       const limit = cfg.global.hardStopAfter > 0 ? cfg.global.hardStopAfter : null;
       notice(`${sig} received: stop accepting, draining sessions (${limit === null ? 'no hard-stop-after' : `hard-stop-after ${limit} ms`})`);
+      checker.stop();
       void acceptor.stop(limit).then(async () => {
         for (const api of apis) await api.close();
         if (args.pidfile) fs.rmSync(args.pidfile, { force: true });

@@ -56,8 +56,26 @@ export interface ServerConfig {
   readonly poolMaxConn?: number;
   /** `pool-purge-delay`: an idle connection unused this long is closed (default 5 s). */
   readonly poolPurgeDelay?: number;
+  /** `check` and its timing: health checks run for this server. */
+  readonly check?: ServerCheck;
   readonly src: SourceRef;
 }
+
+/** A server's health check settings (HAProxy's defaults: inter 2s, rise 2, fall 3). */
+export interface ServerCheck {
+  readonly inter: number;
+  /** While the server is going up or down (health not settled); default `inter`. */
+  readonly fastinter: number;
+  /** While the server is DOWN; default `inter`. */
+  readonly downinter: number;
+  readonly rise: number;
+  readonly fall: number;
+  /** `port`/`addr`: where the check connects, when not the server's own address. */
+  readonly port?: number;
+  readonly addr?: string;
+}
+
+export const DEFAULT_CHECK = { inter: 2000, rise: 2, fall: 3 } as const;
 
 export interface LogTarget {
   /** 'stdout' | 'stderr' | a UDP 'host:port' (syslog). */
@@ -125,6 +143,14 @@ export interface ProxySettings {
   retryOn: readonly RetryOn[];
   /** `option forwardfor [except <net>] [header <name>] [if-none]`. */
   forwardFor?: ForwardFor;
+  /** `option httpchk [<method>] [<uri>] [<version>]`: health checks send this HTTP request. */
+  httpchk?: { readonly method: string; readonly uri: string; readonly version: string };
+  /** `http-check expect [!] status <codes> | rstatus <regex> | string <text>`. */
+  httpCheckExpect?: { readonly kind: 'status' | 'rstatus' | 'string'; readonly value: string; readonly negate: boolean };
+  /** `option allbackups`: every usable backup server takes traffic when no active one is up. */
+  allbackups?: boolean;
+  /** `option log-health-checks`: log every change of a server's health, not only UP/DOWN. */
+  logHealthChecks?: boolean;
   /** `balance hdr(<name>)`: the header hashed (lower case). */
   balanceHdr?: string;
   /** `errorfile <code> <file>`: the answer sent instead of the built-in one (whole HTTP text). */

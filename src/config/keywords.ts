@@ -250,7 +250,7 @@ const proxyKeywords: Keyword[] = [
     cap: 'be',
     capFatal: true,
     args: '<name> <addr:port> [weight <0..256>] [maxconn <n>] [maxqueue <n>] [backup] [disabled] [pool-max-conn <n>] [pool-purge-delay <time>]',
-    help: 'a server of the backend (check, inter, rise, fall are accepted and not acted on yet)',
+    help: 'a server of the backend; check [inter <t>] [fastinter <t>] [downinter <t>] [rise <n>] [fall <n>] [port <p>] [addr <ip>] turns health checks on',
     parse(ctx, args) {
       const p = px(ctx);
       const server = parseServer(args, p.name, src(ctx));
@@ -329,6 +329,59 @@ const proxyKeywords: Keyword[] = [
   option('httplog', 'fe', false, 'log requests in the HTTP format (TCP format in mode tcp)', (p, on) => {
     p.settings.httplog = on;
   }),
+  option('allbackups', 'be', true, 'when no active server is up, use every usable backup server (not only the first)', (p, on) => {
+    p.settings.allbackups = on;
+  }),
+  option('log-health-checks', 'be', true, "log every change of a server's health, not only UP and DOWN", (p, on) => {
+    p.settings.logHealthChecks = on;
+  }),
+  {
+    name: 'option httpchk',
+    sections: PROXIES,
+    cap: 'be',
+    negatable: true,
+    args: '[<method>] [<uri>] [<version>]',
+    help: 'health checks send an HTTP request (default OPTIONS / HTTP/1.0) and expect a 2xx or 3xx',
+    parse(ctx, args) {
+      arity('option httpchk', args, 0, 3);
+      const p = px(ctx);
+      if (ctx.negated) {
+        delete p.settings.httpchk;
+        return;
+      }
+      // HAProxy's forms: <uri> | <method> <uri> | <method> <uri> <version>
+      const [a, b, c] = args;
+      const method = args.length >= 2 ? (a as string) : 'OPTIONS';
+      const uri = args.length === 1 ? (a as string) : args.length >= 2 ? (b as string) : '/';
+      const version = c ?? 'HTTP/1.0';
+      if (!/^[A-Z]+$/.test(method)) throw new KeywordError(`option httpchk: invalid method '${method}'`);
+      if (!/^HTTP\/1\.[01]$/.test(version)) throw new KeywordError(`option httpchk: version must be HTTP/1.0 or HTTP/1.1, not '${version}'`);
+      p.settings.httpchk = { method, uri, version };
+    },
+  },
+  {
+    name: 'http-check expect',
+    sections: PROXIES,
+    cap: 'be',
+    args: '[!] status <code>[,<code>…] | rstatus <regex> | string <text>',
+    help: 'what an HTTP health check must get (default: a 2xx or 3xx status)',
+    parse(ctx, args) {
+      const negate = args[0] === '!';
+      const rest = negate ? args.slice(1) : args;
+      arity('http-check expect', rest, 2);
+      const kind = oneOf('http-check expect', 'match', rest[0] as string, ['status', 'rstatus', 'string'] as const);
+      const value = rest[1] as string;
+      if (kind === 'status' && !/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(value)) throw new KeywordError(`http-check expect status: expects codes or ranges (200, 200-299, 200,301), not '${value}'`);
+      if (kind === 'rstatus') {
+        try {
+          new RegExp(value);
+        } catch (e) {
+          throw new KeywordError(`http-check expect rstatus: invalid regex '${value}': ${(e as Error).message}`);
+        }
+      }
+      px(ctx).settings.httpCheckExpect = { kind, value, negate };
+    },
+  },
   option('jsonlog', 'fe', true, 'log each session (tcp) or request (http) as one JSON object (a switchyard extension)', (p, on) => {
     p.settings.jsonlog = on;
   }),

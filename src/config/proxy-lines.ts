@@ -4,6 +4,7 @@
  */
 import { expandAddressEnv, isUnixAddress, parseHostPort, parseHostPortRange } from './address.ts';
 import type { BindConfig, ServerConfig, SourceRef } from './config.types.ts';
+import { DEFAULT_CHECK } from './config.types.ts';
 import { parseDuration, parseInteger, parseSignedInteger } from './duration.ts';
 import { KeywordError } from './errors.ts';
 import { didYouMean } from './suggest.ts';
@@ -43,13 +44,10 @@ export function parseBind(args: readonly string[], src: SourceRef, what = 'bind'
 
 /** Server options that take effect. */
 const SERVER_OPTIONS = ['weight', 'maxconn', 'maxqueue', 'backup', 'disabled'];
-/**
- * Health-check options: accepted and validated, with no effect until health checks land, so that
- * an HAProxy config with `check inter 2s rise 2 fall 3` loads unchanged.
- */
-const CHECK_FLAGS = ['check'];
+/** Health-check options (`check` turns checks on; the others tune them, as HAProxy's). */
+const CHECK_FLAGS = ['check', 'no-check'];
 const CHECK_TIMES = ['inter', 'fastinter', 'downinter'];
-const CHECK_COUNTS = ['rise', 'fall', 'port'];
+const CHECK_COUNTS = ['rise', 'fall', 'port', 'addr'];
 /** Idle connection pool options; `pool-low-conn` is accepted and has no effect (pools are per worker, never shared). */
 const POOL_OPTIONS = ['pool-max-conn', 'pool-purge-delay', 'pool-low-conn'];
 const ACCEPTED = [...SERVER_OPTIONS, ...CHECK_FLAGS, ...CHECK_TIMES, ...CHECK_COUNTS, ...POOL_OPTIONS];
@@ -65,6 +63,8 @@ export function parseServer(args: readonly string[], backend: string, src: Sourc
   if (hp.host === '') throw new KeywordError(`server ${name}: missing host in '${args[1]}'`);
   const server: { -readonly [K in keyof ServerConfig]: ServerConfig[K] } = { name, host: hp.host, port: hp.port, weight: 1, maxconn: 0, maxqueue: 0, backup: false, disabled: false, src };
   const opts = args.slice(2);
+  let check = false;
+  const timing: { inter?: number; fastinter?: number; downinter?: number; rise?: number; fall?: number; port?: number; addr?: string } = {};
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i] as string;
     if (o === 'weight') server.weight = parseWeight(opts[++i], backend, name);
@@ -75,10 +75,32 @@ export function parseServer(args: readonly string[], backend: string, src: Sourc
     else if (o === 'pool-max-conn') server.poolMaxConn = parseSignedInteger(opts[++i] ?? '', `server ${name} pool-max-conn`);
     else if (o === 'pool-purge-delay') server.poolPurgeDelay = parseDuration(opts[++i] ?? '', `server ${name} pool-purge-delay`);
     else if (o === 'pool-low-conn') parseInteger(opts[++i], `server ${name} pool-low-conn`);
-    else if (CHECK_FLAGS.includes(o)) continue;
-    else if (CHECK_TIMES.includes(o)) parseDuration(opts[++i] ?? '', `server ${name} ${o}`);
-    else if (CHECK_COUNTS.includes(o)) parseInteger(opts[++i], `server ${name} ${o}`, 1);
+    else if (o === 'check') check = true;
+    else if (o === 'no-check') check = false;
+    else if (o === 'inter' || o === 'fastinter' || o === 'downinter') {
+      const ms = parseDuration(opts[++i] ?? '', `server ${name} ${o}`);
+      if (ms === 0) throw new KeywordError(`'server ${name}': '${o}' must be greater than 0`);
+      timing[o] = ms;
+    } else if (o === 'rise' || o === 'fall') timing[o] = parseInteger(opts[++i], `server ${name} ${o}`, 1);
+    else if (o === 'port') timing.port = parseInteger(opts[++i], `server ${name} port`, 1, 65535);
+    else if (o === 'addr') {
+      const a = opts[++i];
+      if (!a || !/^[0-9a-fA-F.:]+$/.test(a)) throw new KeywordError(`'server ${name}': 'addr' expects an IP address`);
+      timing.addr = a;
+    }
     else throw new KeywordError(`'server ${name}': unknown option '${o}'${didYouMean(o, ACCEPTED)}`);
+  }
+  if (check) {
+    const inter = timing.inter ?? DEFAULT_CHECK.inter;
+    server.check = {
+      inter,
+      fastinter: timing.fastinter ?? inter,
+      downinter: timing.downinter ?? inter,
+      rise: timing.rise ?? DEFAULT_CHECK.rise,
+      fall: timing.fall ?? DEFAULT_CHECK.fall,
+      ...(timing.port === undefined ? {} : { port: timing.port }),
+      ...(timing.addr === undefined ? {} : { addr: timing.addr }),
+    };
   }
   return server;
 }

@@ -72,6 +72,7 @@ export class BackendRuntime implements BackendRuntimeLike {
   candidates(): ServerRuntime[] {
     const act = this.servers.filter((s) => !s.cfg.backup && this.usable(s));
     if (act.length > 0) return act;
+    if (this.cfg.settings.allbackups) return this.servers.filter((s) => s.cfg.backup && this.usable(s));
     const bck = this.servers.find((s) => s.cfg.backup && this.usable(s));
     return bck ? [bck] : [];
   }

@@ -184,6 +184,23 @@ export class Session implements ConnOwner, TimerTarget {
     this.host.watchQueue(be);
   }
 
+  /**
+   * Our server went DOWN while we waited in its queue (the worker already took us out of it):
+   * wait in the backend queue instead, for any server; the queue timeout keeps running.
+   */
+  requeue(): void {
+    const srv = this.queuedOn;
+    const be = this.be;
+    if (this.ep.state !== EpState.QUE || !srv || !be) return;
+    const table = this.host.table;
+    table.addSrv(srv.id, ServerSlot.QUEUE, -1);
+    be.queue.push(this);
+    table.maxBe(be.id, BackendSlot.MAX_QUEUE_SEEN, table.addBe(be.id, BackendSlot.QUEUE, 1));
+    this.queuedOn = null;
+    this.ep.clearTarget();
+    this.redispatched = true;
+  }
+
   /** Leave whichever queue holds us (granted, timed out, or closing). */
   protected dequeue(): void {
     const be = this.be as BackendRuntime;

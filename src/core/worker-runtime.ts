@@ -219,11 +219,20 @@ export class WorkerRuntime implements SessionHost {
     return out;
   }
 
-  /** Close the idle connections to a server (maintenance); returns how many. */
-  purgeIdle(serverId: number): number {
+  /**
+   * A server went DOWN or to maintenance: its idle connections are closed and the sessions queued
+   * on it move to the backend queue, to be served by another server (HAProxy's
+   * pendconn_redistribute). Returns the sessions moved.
+   */
+  serverDown(serverId: number): number {
     for (const be of this.backends) {
       const srv = be.servers.find((s) => s.id === serverId);
-      if (srv) return this.pool.purge(srv);
+      if (!srv) continue;
+      this.pool.purge(srv);
+      const moved = srv.queue.splice(0) as Session[];
+      for (const s of moved) this.guard(s, () => s.requeue());
+      if (moved.length > 0) this.slotFreed(be);
+      return moved.length;
     }
     return 0;
   }

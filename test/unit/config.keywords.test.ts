@@ -159,9 +159,25 @@ const happy: Record<string, () => void> = {
         { name: 'a', host: '10.0.0.1', port: 80, weight: 1, maxconn: 0, maxqueue: 0, backup: false, disabled: false, src: 2 },
         { name: 'b', host: '10.0.0.2', port: 80, weight: 0, maxconn: 10, maxqueue: 20, backup: false, disabled: false, src: 3 },
         { name: 'c', host: '2001:db8::1', port: 80, weight: 256, maxconn: 0, maxqueue: 0, backup: true, disabled: false, src: 4 },
-        { name: 'd', host: 'db.internal', port: 5432, weight: 1, maxconn: 0, maxqueue: 0, backup: false, disabled: true, src: 5 },
+        {
+          name: 'd',
+          host: 'db.internal',
+          port: 5432,
+          weight: 1,
+          maxconn: 0,
+          maxqueue: 0,
+          backup: false,
+          disabled: true,
+          check: { inter: 2000, fastinter: 500, downinter: 5000, rise: 2, fall: 3, port: 8080 },
+          src: 5,
+        },
       ],
     );
+    const b = parse('backend b\n    server s 127.0.0.1:80 check inter 3s fastinter 1s rise 4 fall 5 port 8080 addr 127.0.0.2\n    server t 127.0.0.1:81 check\n    server u 127.0.0.1:82\n').backends[0];
+    assert.deepEqual(b?.servers[0]?.check, { inter: 3000, fastinter: 1000, downinter: 3000, rise: 4, fall: 5, port: 8080, addr: '127.0.0.2' });
+    assert.deepEqual(b?.servers[1]?.check, { inter: 2000, fastinter: 2000, downinter: 2000, rise: 2, fall: 3 });
+    assert.equal(b?.servers[2]?.check, undefined, 'inter without check does nothing');
+    assert.deepEqual(errorsOf('backend b\n    server s 127.0.0.1:80 check inter 0\n'), ["k.cfg:2: 'server s': 'inter' must be greater than 0"]);
   },
   balance: () => {
     for (const algo of ['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'random', 'uri'] as const) {
@@ -193,6 +209,20 @@ const happy: Record<string, () => void> = {
     assert.equal(frontendSettings('    option dontlognull').dontlognull, true);
     assert.equal(parse('defaults\n    option dontlognull\nfrontend f\n    bind :1\n    no option dontlognull\n').frontends[0]?.settings.dontlognull, false);
   },
+  'option httpchk': () => {
+    assert.deepEqual(backendSettings('    option httpchk').httpchk, { method: 'OPTIONS', uri: '/', version: 'HTTP/1.0' });
+    assert.deepEqual(backendSettings('    option httpchk /health').httpchk, { method: 'OPTIONS', uri: '/health', version: 'HTTP/1.0' });
+    assert.deepEqual(backendSettings('    option httpchk GET /health HTTP/1.1').httpchk, { method: 'GET', uri: '/health', version: 'HTTP/1.1' });
+    assert.equal(backendSettings('    option httpchk GET /\n    no option httpchk').httpchk, undefined);
+    assert.deepEqual(errorsOf('backend b\n    option httpchk GET / HTTP/2\n'), ["k.cfg:2: option httpchk: version must be HTTP/1.0 or HTTP/1.1, not 'HTTP/2'"]);
+  },
+  'http-check expect': () => {
+    assert.deepEqual(backendSettings('    http-check expect status 200-299,302').httpCheckExpect, { kind: 'status', value: '200-299,302', negate: false });
+    assert.deepEqual(backendSettings('    http-check expect ! string maintenance').httpCheckExpect, { kind: 'string', value: 'maintenance', negate: true });
+    assert.deepEqual(errorsOf('backend b\n    http-check expect status ok\n'), ["k.cfg:2: http-check expect status: expects codes or ranges (200, 200-299, 200,301), not 'ok'"]);
+  },
+  'option allbackups': () => assert.equal(backendSettings('    option allbackups').allbackups, true),
+  'option log-health-checks': () => assert.equal(backendSettings('    option log-health-checks').logHealthChecks, true),
   'option jsonlog': () => {
     assert.equal(frontendSettings('    option jsonlog').jsonlog, true);
     assert.equal(frontendSettings('    option jsonlog\n    no option jsonlog').jsonlog, false);

@@ -56,6 +56,7 @@ test('a realistic HAProxy mode tcp configuration loads to the expected model', (
     retryOn: ['conn-failure'],
   };
   const server = { weight: 1, maxconn: 0, maxqueue: 0, backup: false, disabled: false };
+  const check = { inter: 2000, fastinter: 2000, downinter: 2000, rise: 2, fall: 3 };
   const expected: Config = {
     global: {
       maxconn: 20_000,
@@ -104,8 +105,8 @@ test('a realistic HAProxy mode tcp configuration loads to the expected model', (
         name: 'pg_primary',
         settings: { ...first, balance: 'first', timeouts: { ...first.timeouts, server: 28_800_000, tunnel: 28_800_000 } },
         servers: [
-          { name: 'pg1', host: '10.0.1.11', port: 5432, ...server, maxconn: 100, maxqueue: 200, src: src(42) },
-          { name: 'pg2', host: '10.0.1.12', port: 5432, ...server, maxconn: 100, maxqueue: 200, backup: true, src: src(43) },
+          { name: 'pg1', host: '10.0.1.11', port: 5432, ...server, maxconn: 100, maxqueue: 200, check, src: src(42) },
+          { name: 'pg2', host: '10.0.1.12', port: 5432, ...server, maxconn: 100, maxqueue: 200, backup: true, check, src: src(43) },
         ],
         httpRequest: [],
         httpResponse: [],
