@@ -74,6 +74,8 @@ export class HttpSession extends Session {
   private srvBytes = 0;
   /** The server a transaction of this session is using a connection to (the pool's estimate of need). */
   private usedOn: ServerRuntime | null = null;
+  /** Bytes sent to the client when its timer was last armed: progress since then is activity. */
+  private cliArmedBytes = 0;
   /** A response head waiting to go out with the first bytes of its body, in one write. */
   private headOut: Buffer | null = null;
   /** The switching rules ran: the log names the backend (before, the frontend, as HAProxy). */
@@ -607,7 +609,8 @@ export class HttpSession extends Session {
       } else conn.close(this.ep.epoch, false);
     }
     this.resetTransaction();
-    if (this.clientClose) {
+    // the client half-closed: what it sent before is still served, then we close
+    if (this.clientClose || (this.cli.readEnded && this.held === null)) {
       this.linger();
       return;
     }
@@ -622,6 +625,11 @@ export class HttpSession extends Session {
     this.armClient();
     if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
     if (held) this.feedClient(held, 0);
+    // the client's FIN came with (or before) these bytes: nothing more will come
+    if (!this.done && !this.lingering && this.cli.readEnded && this.rx === RxState.HEAD) {
+      if (this.txnActive) this.close('C', 'R'); // it left in the middle of a request
+      else this.linger();
+    }
   }
 
   private resetTransaction(): void {
@@ -701,7 +709,7 @@ export class HttpSession extends Session {
     const held = this.held;
     this.held = null;
     // the rest of a request body still coming makes the connection unusable for a next request
-    const reusable = keepAlive && !this.clientClose && this.rx === RxState.DONE;
+    const reusable = keepAlive && !this.clientClose && this.rx === RxState.DONE && !(this.cli.readEnded && held === null);
     this.resetTransaction();
     if (!reusable) {
       this.linger();
@@ -713,7 +721,11 @@ export class HttpSession extends Session {
   /** `errorfile` of the backend, then of the frontend, else HAProxy's built-in answer. */
   private errorAnswer(status: number): Buffer {
     const ef = this.be?.cfg.settings.errorfiles?.[status] ?? this.fe.cfg.settings.errorfiles?.[status];
-    return ef !== undefined ? Buffer.from(ef, 'latin1') : errorReply(status, this.req !== null && this.req.minor === 0);
+    const full = ef !== undefined ? Buffer.from(ef, 'latin1') : errorReply(status, this.req !== null && this.req.minor === 0);
+    // the answer to a HEAD request has no body (RFC 9112 §6.3): its head only, length kept
+    if (this.req?.method !== 'HEAD') return full;
+    const end = full.indexOf('\r\n\r\n');
+    return end < 0 ? full : full.subarray(0, end + 4);
   }
 
   protected override fail(cause: TerminationCause, phase: TerminationPhase, status: number): void {
@@ -733,7 +745,8 @@ export class HttpSession extends Session {
         if (this.lingering || !this.txnActive) this.close('-', '-'); // between requests: a normal end, no log
         else if (this.rx === RxState.HEAD) this.close('C', 'R'); // the client left in the middle of a request
         else if (this.rx === RxState.BODY) this.close('C', this.phase());
-        else this.clientClose = true; // request complete, the client half-closed: answer it, then close
+        // request complete, the client half-closed: answer it and the requests it sent before its
+        // FIN (held, pipelined), then close (endTransaction / nextRequest see cli.readEnded)
         return;
       case ConnEvent.CLOSE:
         this.cliGone = true;
@@ -820,7 +833,7 @@ export class HttpSession extends Session {
       if (!this.txnActive && this.txnCount > 0) this.close('-', '-');
       else this.reply(408, 'c', 'R');
     } else if (this.rx === RxState.BODY && !this.cliHeld) this.fail('c', 'D', 408);
-    else if (this.srvHeld) this.close('c', 'D'); // the client does not read its response
+    else if (this.srvHeld && this.bytesToClient === this.cliArmedBytes) this.close('c', 'D'); // the client read nothing of its response for `timeout client`
     else this.armClient();
   }
 
@@ -847,6 +860,7 @@ export class HttpSession extends Session {
     }
     const t = this.feTimeouts;
     let ms = t.client;
+    this.cliArmedBytes = this.bytesToClient;
     if (this.lingering) ms = t.clientFin ?? t.client;
     else if (this.rx === RxState.HEAD) ms = this.txnActive || this.txnCount === 0 ? (t.httpRequest ?? t.client) : (t.httpKeepAlive ?? t.httpRequest ?? t.client);
     this.host.sched.arm(this.cliTimer, ms);
