@@ -85,10 +85,13 @@ function finishStop(): void {
   init.control.close();
 }
 
+/** The acceptor numbers its listeners in config order: frontends, then their binds. */
+const bindsByListener = config.frontends.flatMap((fe) => fe.binds);
+
 port.on('message', (m: ToWorker) => {
   if (m.type === 'session') {
     const socket = m.socket as net.Socket;
-    rt.accept(new NodeTransport(socket), m.frontendId, m.listenerId);
+    rt.accept(new NodeTransport(socket), m.frontendId, m.listenerId, bindsByListener[m.listenerId]?.acceptProxy === true);
     socket.resume();
   } else if (m.type === 'stop') {
     stopping = true;
@@ -150,7 +153,7 @@ if (init.reusePort) {
   config.frontends.forEach((fe, feId) => {
     for (const b of fe.binds) {
       const srv = net.createServer({ pauseOnConnect: false, allowHalfOpen: true }, (socket) => {
-        rt.accept(new NodeTransport(socket), feId, -1);
+        rt.accept(new NodeTransport(socket), feId, -1, b.acceptProxy === true);
       });
       srv.listen({ host: b.host || undefined, port: b.port, reusePort: true, backlog: 1024 });
       ownListeners.push(srv);

@@ -35,6 +35,8 @@ export interface BindConfig {
   readonly host: string;
   readonly port: number;
   readonly maxconn?: number;
+  /** `accept-proxy`: connections start with a PROXY protocol header (v1 or v2). */
+  readonly acceptProxy?: boolean;
   readonly fd?: number;
   readonly src: SourceRef;
 }
@@ -56,6 +58,8 @@ export interface ServerConfig {
   readonly poolMaxConn?: number;
   /** `pool-purge-delay`: an idle connection unused this long is closed (default 5 s). */
   readonly poolPurgeDelay?: number;
+  /** `send-proxy` (1) / `send-proxy-v2` (2): connections start with a PROXY protocol header. */
+  readonly sendProxy?: 1 | 2;
   /** `check` and its timing: health checks run for this server. */
   readonly check?: ServerCheck;
   readonly src: SourceRef;

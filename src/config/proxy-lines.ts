@@ -9,9 +9,9 @@ import { parseDuration, parseInteger, parseSignedInteger } from './duration.ts';
 import { KeywordError } from './errors.ts';
 import { didYouMean } from './suggest.ts';
 
-const BIND_OPTIONS = ['maxconn'];
+const BIND_OPTIONS = ['maxconn', 'accept-proxy'];
 /** HAProxy bind options that would change behaviour switchyard does not have: refused by name. */
-const UNSUPPORTED_BIND_OPTIONS = ['ssl', 'crt', 'alpn', 'accept-proxy', 'transparent', 'v4v6', 'v6only', 'interface', 'namespace', 'tfo', 'defer-accept', 'backlog', 'process', 'thread', 'name', 'id', 'tcp-ut', 'mss'];
+const UNSUPPORTED_BIND_OPTIONS = ['ssl', 'crt', 'alpn', 'transparent', 'v4v6', 'v6only', 'interface', 'namespace', 'tfo', 'defer-accept', 'backlog', 'process', 'thread', 'name', 'id', 'tcp-ut', 'mss'];
 
 /**
  * `bind <addr>[,<addr>…] [maxconn N]`: one BindConfig per address (and per port of a `low-high`
@@ -21,14 +21,16 @@ const UNSUPPORTED_BIND_OPTIONS = ['ssl', 'crt', 'alpn', 'accept-proxy', 'transpa
 export function parseBind(args: readonly string[], src: SourceRef, what = 'bind'): BindConfig[] {
   if (args.length < 1) throw new KeywordError(`'${what}' expects an address`);
   let maxconn: number | undefined;
+  let acceptProxy = false;
   const opts = args.slice(1);
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i] as string;
     if (o === 'maxconn') maxconn = parseInteger(opts[++i], `${what} maxconn`, 1);
+    else if (o === 'accept-proxy') acceptProxy = true;
     else if (UNSUPPORTED_BIND_OPTIONS.includes(o)) throw new KeywordError(`'${what}': option '${o}' is not supported`);
     else throw new KeywordError(`'${what}': unknown option '${o}'${didYouMean(o, BIND_OPTIONS)}`);
   }
-  const limit = maxconn === undefined ? {} : { maxconn };
+  const limit = { ...(maxconn === undefined ? {} : { maxconn }), ...(acceptProxy ? { acceptProxy } : {}) };
   const binds: BindConfig[] = [];
   for (const addr of expandAddressEnv(args[0] as string).split(',')) {
     if (addr.startsWith('fd@')) {
@@ -43,7 +45,7 @@ export function parseBind(args: readonly string[], src: SourceRef, what = 'bind'
 }
 
 /** Server options that take effect. */
-const SERVER_OPTIONS = ['weight', 'maxconn', 'maxqueue', 'backup', 'disabled'];
+const SERVER_OPTIONS = ['weight', 'maxconn', 'maxqueue', 'backup', 'disabled', 'send-proxy', 'send-proxy-v2'];
 /** Health-check options (`check` turns checks on; the others tune them, as HAProxy's). */
 const CHECK_FLAGS = ['check', 'no-check'];
 const CHECK_TIMES = ['inter', 'fastinter', 'downinter'];
@@ -75,6 +77,8 @@ export function parseServer(args: readonly string[], backend: string, src: Sourc
     else if (o === 'pool-max-conn') server.poolMaxConn = parseSignedInteger(opts[++i] ?? '', `server ${name} pool-max-conn`);
     else if (o === 'pool-purge-delay') server.poolPurgeDelay = parseDuration(opts[++i] ?? '', `server ${name} pool-purge-delay`);
     else if (o === 'pool-low-conn') parseInteger(opts[++i], `server ${name} pool-low-conn`);
+    else if (o === 'send-proxy') server.sendProxy = 1;
+    else if (o === 'send-proxy-v2') server.sendProxy = 2;
     else if (o === 'check') check = true;
     else if (o === 'no-check') check = false;
     else if (o === 'inter' || o === 'fastinter' || o === 'downinter') {

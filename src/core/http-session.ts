@@ -103,7 +103,14 @@ export class HttpSession extends Session {
     this.tx = next;
   }
 
-  override start(): void {
+  /** A bad PROXY header: logged as a bad request (`PR`, `<BADREQ>`), the connection closed. */
+  protected override proxyHeaderFailed(): void {
+    this.beginRequest();
+    this.close('P', 'R');
+  }
+
+  /** An HTTP session waits for its first request (after the PROXY header, if one is expected). */
+  protected override begin(): void {
     this.tIdle = this.host.sched.now();
     this.armClient();
   }
@@ -322,6 +329,8 @@ export class HttpSession extends Session {
    */
   private minUses(): number {
     const first = this.txnCount === 0;
+    // a connection that began with a PROXY header speaks for one client: never shared
+    if (this.ep.server?.cfg.sendProxy) return Number.POSITIVE_INFINITY;
     switch ((this.be as BackendRuntime).cfg.settings.httpReuse) {
       case 'never':
         return Number.POSITIVE_INFINITY;
@@ -345,6 +354,10 @@ export class HttpSession extends Session {
       this.host.pool.inUse(this.usedOn, 1);
     }
     const conn = this.ep.conn as ConnActor;
+    if (!this.srvReused) {
+      const hdr = this.proxyHeaderFor(this.ep.server as ServerRuntime);
+      if (hdr) conn.write(this.ep.epoch, hdr);
+    }
     const out = this.out;
     this.out = [];
     this.outBytes = 0;
@@ -604,7 +617,7 @@ export class HttpSession extends Session {
       const keep = !this.srvNoReuse && !conn.readEnded && !conn.writeShut && !conn.closed && !this.host.stopping && srv !== null;
       if (srv && keep) {
         if (this.srvHeld) conn.resume(this.ep.epoch);
-        const privateTo = be.cfg.settings.httpReuse === 'never' ? this.id : 0;
+        const privateTo = be.cfg.settings.httpReuse === 'never' || srv.cfg.sendProxy ? this.id : 0;
         if (!this.host.pool.park(conn, srv, this.srvUses + 1, privateTo)) conn.close(this.ep.epoch, false);
       } else conn.close(this.ep.epoch, false);
     }
@@ -809,7 +822,7 @@ export class HttpSession extends Session {
   }
 
   override onTimer(kind: number): void {
-    if (this.tunnel || this.done) {
+    if (this.tunnel || this.done || this.proxyWait) {
       super.onTimer(kind);
       return;
     }

@@ -11,6 +11,7 @@ import { EpState, SessTimer } from './endpoint.types.ts';
 import { connectError, connectTimeout, type ProxyError } from './errors.ts';
 import type { TerminationCause } from './errors.types.ts';
 import { decideRetry, turnAroundDelay } from './retry.ts';
+import { ProxyHeaderReader, ProxyRead, proxyV1, proxyV2 } from '../proto/proxy/proxy-protocol.ts';
 import { Timer } from './scheduler.ts';
 import type { TimerTarget } from './scheduler.types.ts';
 import type { SessionHost, SessionSnapshot } from './session.types.ts';
@@ -34,8 +35,14 @@ export class Session implements ConnOwner, TimerTarget {
   readonly cli: ConnActor;
   protected cliEpoch: number;
   readonly ep = new ServerEndpoint();
-  readonly srcIp: string;
-  readonly srcPort: number;
+  /** The client's address: the socket's peer, or what a PROXY protocol header says. */
+  srcIp: string;
+  srcPort: number;
+  /** The address the client connected to (`%fi:%fp`; a PROXY header's destination). */
+  dstIp: string;
+  dstPort: number;
+  /** `accept-proxy`: the PROXY header being read before anything else. */
+  protected proxyWait: ProxyHeaderReader | null = null;
 
   // client data held while the server side is not established (bounded by PENDING_LIMIT)
   protected pending: Buffer[] = [];
@@ -87,6 +94,8 @@ export class Session implements ConnOwner, TimerTarget {
     this.cliEpoch = cli.attach(this);
     this.srcIp = cli.transport.remote.address;
     this.srcPort = cli.transport.remote.port;
+    this.dstIp = cli.transport.local.address;
+    this.dstPort = cli.transport.local.port;
     this.acceptDate = host.wallClock();
     this.t0 = host.sched.now();
     this.cliTimer = new Timer(this, SessTimer.CLIENT);
@@ -106,11 +115,61 @@ export class Session implements ConnOwner, TimerTarget {
     return this.fe.cfg.settings.timeouts;
   }
 
-  /** Start: TCP mode connects to a server at once (HAProxy does not wait for client data). */
+  /** `bind … accept-proxy`: read a PROXY protocol header first (before start()). */
+  expectProxyHeader(): void {
+    this.proxyWait = new ProxyHeaderReader();
+  }
+
+  /** Start: wait for the PROXY header if one is expected, else begin at once. */
   start(): void {
+    if (this.proxyWait) {
+      this.armClient();
+      return;
+    }
+    this.begin();
+  }
+
+  /** TCP mode connects to a server at once (HAProxy does not wait for client data). */
+  protected begin(): void {
     this.armClient();
     this.ep.setState(EpState.REQ);
     this.assignServer(null);
+  }
+
+  /** Bytes of the PROXY header: the addresses it gives replace the socket's, then the session begins. */
+  private proxyBytes(chunk: Buffer): void {
+    const r = this.proxyWait as ProxyHeaderReader;
+    this.bytesFromClient += chunk.length;
+    const st = r.push(chunk);
+    if (st === ProxyRead.MORE) return;
+    if (st === ProxyRead.ERROR) {
+      this.proxyHeaderFailed();
+      return;
+    }
+    this.proxyWait = null;
+    const h = r.header;
+    if (h?.kind === 'proxy') {
+      this.srcIp = h.addresses.srcIp;
+      this.srcPort = h.addresses.srcPort;
+      this.dstIp = h.addresses.dstIp;
+      this.dstPort = h.addresses.dstPort;
+    }
+    this.bytesFromClient -= r.rest.length;
+    this.begin();
+    if (r.rest.length > 0 && !this.done) this.fromClient(r.rest);
+  }
+
+  /** A bad PROXY header ends the connection, logged PR (the session never began). */
+  protected proxyHeaderFailed(): void {
+    this.close('P', 'R');
+  }
+
+  /** `server … send-proxy[-v2]`: the header a new server connection starts with, if any. */
+  protected proxyHeaderFor(server: ServerRuntime): Buffer | null {
+    const v = server.cfg.sendProxy;
+    if (!v) return null;
+    const a = { srcIp: this.srcIp, srcPort: this.srcPort, dstIp: this.dstIp, dstPort: this.dstPort };
+    return v === 2 ? proxyV2(a) : proxyV1(a);
   }
 
   // ---- server side: assignment, queueing, connection, retries -----------------------------
@@ -255,6 +314,8 @@ export class Session implements ConnOwner, TimerTarget {
     this.tc = Math.round(this.host.sched.now() - this.tConnStart);
     this.ep.setState(EpState.EST);
     const conn = this.ep.conn as ConnActor;
+    const hdr = this.proxyHeaderFor(this.ep.server as ServerRuntime);
+    if (hdr) conn.write(this.ep.epoch, hdr);
     // flush what the client sent while we were connecting, in order
     for (const chunk of this.pending) this.toServer(conn, chunk);
     this.pending = [];
@@ -336,7 +397,10 @@ export class Session implements ConnOwner, TimerTarget {
 
   onConnData(conn: ConnActorLike, epoch: number, chunk: Buffer): void {
     const c = this.route(conn, epoch);
-    if (c === 'client') this.fromClient(chunk);
+    if (c === 'client') {
+      if (this.proxyWait) this.proxyBytes(chunk);
+      else this.fromClient(chunk);
+    }
     else if (c) this.fromServer(c, chunk);
   }
 
@@ -679,8 +743,8 @@ export class Session implements ConnOwner, TimerTarget {
         redispatched: this.redispatched,
         srvQueue: srv ? t.srv(srv.id, ServerSlot.QUEUE) : 0,
         backendQueue: be ? t.be(be.id, BackendSlot.QUEUE) : 0,
-        frontendIp: this.cli.transport.local.address,
-        frontendPort: this.cli.transport.local.port,
+        frontendIp: this.dstIp,
+        frontendPort: this.dstPort,
         serverIp: srv && this.ep.attempts > 0 ? srv.cfg.host : '',
         serverPort: srv && this.ep.attempts > 0 ? srv.cfg.port : 0,
         bytesUploaded: this.bytesFromClient,

@@ -85,7 +85,7 @@ export class WorkerRuntime implements SessionHost {
   }
 
   /** A client connection handed to this worker: wrap it in an actor and start its session. */
-  accept(transport: Transport, frontendId: number, listenerId = -1): Session | null {
+  accept(transport: Transport, frontendId: number, listenerId = -1, acceptProxy = false): Session | null {
     const fe = this.frontends[frontendId];
     if (!fe) {
       transport.destroy();
@@ -97,6 +97,7 @@ export class WorkerRuntime implements SessionHost {
     // a TCP frontend whose backend is in mode http is upgraded to HTTP, as HAProxy does
     const http = fe.cfg.settings.mode === 'http' || be?.cfg.settings.mode === 'http';
     const s = http ? new HttpSession(this, fe, be, cli, listenerId) : new Session(this, fe, be, cli, listenerId);
+    if (acceptProxy) s.expectProxyHeader();
     this.sessions.set(s.id, s);
     this.stats.sessionsTotal++;
     this.stats.sessionsLive++;

@@ -137,6 +137,15 @@ const happy: Record<string, () => void> = {
         ['', 0, undefined, 3, 9],
       ],
     );
+    const f = parse('frontend f\n    bind 127.0.0.1:80,127.0.0.1:81 maxconn 5 accept-proxy\n    bind :82\n').frontends[0];
+    assert.deepEqual(
+      f?.binds.map((b) => ({ ...b, src: b.src.line })),
+      [
+        { host: '127.0.0.1', port: 80, maxconn: 5, acceptProxy: true, src: 2 },
+        { host: '127.0.0.1', port: 81, maxconn: 5, acceptProxy: true, src: 2 },
+        { host: '', port: 82, src: 3 },
+      ],
+    );
   },
   default_backend: () => {
     const cfg = parse('frontend f\n    bind :1\n    timeout client 1s\n    default_backend b\nbackend b\n    timeout connect 1s\n    timeout server 1s\n    server s 127.0.0.1:1\n');
@@ -173,6 +182,8 @@ const happy: Record<string, () => void> = {
         },
       ],
     );
+    const px = parse('backend b\n    server v1 127.0.0.1:80 send-proxy\n    server v2 127.0.0.1:80 send-proxy-v2\n').backends[0];
+    assert.deepEqual(px?.servers.map((s) => s.sendProxy), [1, 2]);
     const b = parse('backend b\n    server s 127.0.0.1:80 check inter 3s fastinter 1s rise 4 fall 5 port 8080 addr 127.0.0.2\n    server t 127.0.0.1:81 check\n    server u 127.0.0.1:82\n').backends[0];
     assert.deepEqual(b?.servers[0]?.check, { inter: 3000, fastinter: 1000, downinter: 3000, rise: 4, fall: 5, port: 8080, addr: '127.0.0.2' });
     assert.deepEqual(b?.servers[1]?.check, { inter: 2000, fastinter: 2000, downinter: 2000, rise: 2, fall: 3 });
@@ -611,7 +622,7 @@ test('keyword arguments: exact errors', () => {
     ['backend b\n    server s1 :80', "k.cfg:2: server s1: missing host in ':80'"],
     ['backend b\n    server s1 10.0.0.1:80 weight 257', "k.cfg:2: 'server b/s1': weight of server s1 is not within 0 and 256 (257)"],
     ['backend b\n    server s1 10.0.0.1:80 wieght 3', "k.cfg:2: 'server s1': unknown option 'wieght' (did you mean 'weight'?)"],
-    ['backend b\n    server s1 10.0.0.1:80 send-proxy', "k.cfg:2: 'server s1': unknown option 'send-proxy'"],
+    ['backend b\n    server s1 10.0.0.1:80 send-proxy-v3', "k.cfg:2: 'server s1': unknown option 'send-proxy-v3' (did you mean 'send-proxy-v2'?)"],
     ['backend b\n    server s1 10.0.0.1:80 inter fast', "k.cfg:2: server s1 inter: invalid time 'fast' (expected a number with an optional unit: us, ms, s, m, h, d)"],
     ['backend b\n    server s1 10.0.0.1:80 rise 0', "k.cfg:2: server s1 rise: 0 is out of range (1..2147483647)"],
     ['backend b\n    load-server-state-from-file local', "k.cfg:2: load-server-state-from-file local: per-backend state files are not supported yet; use 'global'"],
