@@ -186,7 +186,7 @@ const chunkExtArb = fc.oneof(
   tokenArb.map((t) => `;${t}`),
   fc.tuple(tokenArb, tokenArb).map(([a, b]) => `;${a}=${b}`),
   fc.tuple(tokenArb, word([...VCHAR.filter((c) => c !== '"' && c !== '\\'), ' '], 0, 8)).map(([a, b]) => `;${a}="${b}"`),
-  fc.tuple(fc.constantFrom(' ', '\t', ' \t'), tokenArb).map(([ws, t]) => `${ws};${t}`),
+  // (whitespace before ';' is refused: chunks are forwarded as they came and llhttp refuses it)
 );
 const chunkedArb = fc.record({
   chunks: fc.array(

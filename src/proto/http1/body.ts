@@ -6,7 +6,6 @@ const LF = 10;
 /** States of the chunked-body reader. */
 const Ck = {
   SIZE: 0, // hex digits of a chunk size
-  SIZE_WS: 1, // whitespace after the digits (HAProxy tolerates it)
   EXT: 2, // chunk extension, up to CR
   SIZE_LF: 3, // LF after the size line
   DATA: 4,
@@ -105,19 +104,14 @@ export class BodyFramer {
             break;
           }
           if (this.digits === 0) return this.bad();
+          // no whitespace after the size: the body is forwarded as it came, and a server's parser
+          // (llhttp, for one) refuses it — what the proxy accepts must frame the same downstream
           if (c === CR) this.st = Ck.SIZE_LF;
-          else if (c === 0x20 || c === 0x09) this.st = Ck.SIZE_WS;
           else if (c === 0x3b) this.st = Ck.EXT;
           else return this.bad();
           i++;
           break;
         }
-        case Ck.SIZE_WS:
-          if (c === CR) this.st = Ck.SIZE_LF;
-          else if (c === 0x3b) this.st = Ck.EXT;
-          else if (c !== 0x20 && c !== 0x09) return this.bad();
-          i++;
-          break;
         case Ck.EXT:
           // chunk-ext: visible bytes, spaces, tabs; no control byte, no bare LF
           if (c === CR) this.st = Ck.SIZE_LF;

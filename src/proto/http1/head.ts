@@ -238,6 +238,7 @@ function parse(raw: string, isRequest: boolean, limits: H1Limits, noBody: boolea
     fieldCount: count,
     body,
     contentLength: body === BodyKind.LENGTH ? contentLength : -1,
+    declaredLength: contentLength,
     wantsClose: close || (minor === 0 && !keepAlive),
     upgrade: upgradeToken && hasUpgrade,
     expectContinue: isRequest && minor === 1 && expectContinue,

@@ -87,6 +87,8 @@ export interface H1Head {
   readonly body: BodyKind;
   /** Content-Length when `body` is LENGTH, else -1. */
   readonly contentLength: number;
+  /** The Content-Length the message declared (identical duplicates merged), -1 if none. */
+  readonly declaredLength: number;
   /** `Connection: close` seen (or HTTP/1.0 without keep-alive). */
   readonly wantsClose: boolean;
   /** `Connection: upgrade` with an Upgrade header. */

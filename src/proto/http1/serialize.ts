@@ -36,12 +36,20 @@ export function serializeHead(h: H1Head, conn: ConnHeader, edits?: HeaderEdits):
   const f = h.fields;
   const extra = h.connectionTokens;
   const del = edits?.del;
+  let lengthDone = false;
   for (let k = 0; k < h.fieldCount; k++) {
     const name = raw.slice(f[k * 4], f[k * 4 + 1]).toLowerCase();
     if (HOP_BY_HOP.has(name)) {
       if (name !== 'upgrade' || conn !== ConnHeader.UPGRADE) continue;
     }
     if (extra?.includes(name) || del?.has(name)) continue;
+    if (name === 'content-length') {
+      // one field with the one value, as HAProxy sends it: `5, 5` or two fields would make the
+      // next parser guess (llhttp refuses them)
+      if (!lengthDone) out += `content-length: ${h.declaredLength}\r\n`;
+      lengthDone = true;
+      continue;
+    }
     out += `${name}: ${raw.slice(f[k * 4 + 2], f[k * 4 + 3])}\r\n`;
   }
   if (edits?.add) for (const line of edits.add) out += `${line}\r\n`;
