@@ -4,6 +4,7 @@
  * the runtime API over a comlink channel.
  */
 import net from 'node:net';
+import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -123,6 +124,7 @@ const control: WorkerControl = {
       loops: rt.sched.wakeups,
       tasks: rt.sched.tasksRun,
       connsOpen: s.opened - s.closed,
+      heapUsedMb: Math.round(v8.getHeapStatistics().used_heap_size / 1048576),
       pool: {
         idle: rt.pool.size,
         ...rt.pool.stats,

@@ -83,6 +83,7 @@ async function showInfo(h: RuntimeHost): Promise<string> {
     lines.push([`Worker_${w.workerId}_conns`, w.connsOpen]);
     lines.push([`Worker_${w.workerId}_timers`, w.timers]);
     lines.push([`Worker_${w.workerId}_idle_conns`, w.pool.idle]);
+    lines.push([`Worker_${w.workerId}_heap_used_mb`, w.heapUsedMb]);
   }
   return lines.map(([k, v]) => `${k}: ${v}\n`).join('');
 }

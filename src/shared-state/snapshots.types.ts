@@ -41,6 +41,8 @@ export interface WorkerInfo {
   readonly loops: number;
   readonly tasks: number;
   readonly connsOpen: number;
+  /** V8 heap in use by the worker, MB. */
+  readonly heapUsedMb: number;
   /** The idle connection pool of this worker (HTTP): connections now, and what happened to them. */
   readonly pool: PoolInfo;
 }
