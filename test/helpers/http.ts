@@ -20,7 +20,7 @@ export interface RawRequest {
 }
 
 /** What a handler does with a request: answer, or misbehave. */
-export type Answer = string | Buffer | { close: true } | { reset: true } | { delayMs: number; then: Answer } | null;
+export type Answer = string | Buffer | { close: true } | { reset: true } | { delayMs: number; answer: Answer } | null;
 
 /** A canned 200 with `body` (default: the request's x-id). */
 export const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
@@ -83,7 +83,7 @@ async function act(sock: net.Socket, a: Answer): Promise<void> {
   else if ('reset' in a) sock.resetAndDestroy();
   else {
     await new Promise((r) => setTimeout(r, a.delayMs));
-    await act(sock, a.then);
+    await act(sock, a.answer);
   }
 }
 

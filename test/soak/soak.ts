@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     n++;
     if (r.target === '/reset' && n % 2 === 0) return { reset: true };
     if (r.target === '/garbage') return 'HTTP/1.1 two hundred\r\n\r\n';
-    if (r.target === '/slow') return { delayMs: 50, then: ok('slow') };
+    if (r.target === '/slow') return { delayMs: 50, answer: ok('slow') };
     if (r.target === '/close') return { close: true };
     if (r.target === '/big') return ok('x'.repeat(64 * 1024));
     if (r.nth === 1) sock.setTimeout(2000, () => sock.destroy());
