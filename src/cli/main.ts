@@ -8,7 +8,9 @@ import { helpText } from '../config/keywords.ts';
 import { loadConfig, quickConfig } from '../config/parse.ts';
 import { initTable } from '../core/backend.ts';
 import { compileLogFormat } from '../log/format.ts';
+import { renderPrometheus } from '../runtime-api/prometheus.ts';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
+import { isServiceFrontend, ServiceFrontend } from '../runtime-api/service-frontend.ts';
 import { HealthChecker } from '../checks/health.ts';
 import { loadServerState } from '../shared-state/server-state-file.ts';
 import { ServerTable } from '../shared-state/server-table.ts';
@@ -100,6 +102,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const notice = (msg: string): void => {
     if (!args.quiet) process.stderr.write(`[NOTICE] ${msg}\n`);
   };
+  // frontends of a built-in service (prometheus-exporter) are served by the main thread; the
+  // data path (acceptor, workers, show stat) is the rest of the configuration
+  const services = cfg.frontends.filter(isServiceFrontend);
+  if (services.length > 0) cfg = { ...cfg, frontends: cfg.frontends.filter((f) => !isServiceFrontend(f)) };
   const threads = args.threads ?? cfg.global.nbthread ?? os.availableParallelism();
   const servers = cfg.backends.reduce((n, b) => n + b.servers.length, 0);
   const table = ServerTable.create(servers, cfg.backends.length);
@@ -112,10 +118,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     serverDown: (id) => acceptor.serverDown(id),
     counts: (id) => ({ active: table.srv(id, ServerSlot.CUR_CONN), queued: table.srv(id, ServerSlot.QUEUE) }),
   });
-  const apis = cfg.global.statsSockets.map((s) => new RuntimeApiServer(s, runtimeHost(acceptor, cfg, threads, (id) => checker.state(id))));
+  const host = runtimeHost(acceptor, cfg, threads, (id) => checker.state(id));
+  const apis = cfg.global.statsSockets.map((s) => new RuntimeApiServer(s, host));
+  const metrics = async (): Promise<string> =>
+    renderPrometheus(await host.statRows(), await host.workers(), {
+      currentConnections: host.currConns(),
+      maxconn: host.maxconn,
+      uptimeSec: Math.floor((Date.now() - host.startedAt) / 1000),
+      nbthread: threads,
+    });
+  const serviceFrontends = services.map((fe) => new ServiceFrontend(fe, metrics));
   try {
     await acceptor.start();
     for (const api of apis) await api.listen();
+    for (const s of serviceFrontends) await s.listen();
   } catch (err) {
     process.stderr.write(`[ALERT] Starting proxies: ${(err as Error).message}\n`);
     await acceptor.stop(0);
@@ -124,6 +140,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.pidfile) fs.writeFileSync(args.pidfile, `${process.pid}\n`);
   for (const a of acceptor.addresses()) notice(`frontend ${a.frontend} listening on ${a.host}:${a.port}`);
   for (const api of apis) notice(`stats socket listening on ${api.address()}`);
+  for (const s of serviceFrontends) for (const a of s.addresses()) notice(`frontend ${s.fe.name} listening on ${a.host}:${a.port}`);
   checker.start();
   notice(`switchyard ${VERSION} started: ${threads} worker thread(s), pid ${process.pid}`);
 
@@ -138,6 +155,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       checker.stop();
       void acceptor.stop(limit).then(async () => {
         for (const api of apis) await api.close();
+        for (const s of serviceFrontends) await s.close();
         if (args.pidfile) fs.rmSync(args.pidfile, { force: true });
         notice('stopped');
         resolve(0);

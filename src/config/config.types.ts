@@ -202,6 +202,8 @@ export type HttpAction =
   | { readonly type: 'set-header' | 'add-header'; readonly name: string; readonly value: string }
   | { readonly type: 'del-header'; readonly name: string }
   | { readonly type: 'deny'; readonly status: number }
+  /** `use-service prometheus-exporter`: the metrics page (served by the main thread). */
+  | { readonly type: 'use-service'; readonly service: 'prometheus-exporter' }
   | {
       readonly type: 'return';
       readonly status: number;

@@ -162,6 +162,11 @@ export function parseHttpAction(kind: 'http-request' | 'http-response', action: 
     case 'del-header':
       onlyArgs(what, words, 1);
       return { type: 'del-header', name: headerName(what, words[0]) };
+    case 'use-service': {
+      onlyArgs(what, words, 1);
+      if (words[0] !== 'prometheus-exporter') throw new KeywordError(`${what}: unknown service '${words[0] ?? ''}'${didYouMean(words[0] ?? '', ['prometheus-exporter'])} (prometheus-exporter)`);
+      return { type: 'use-service', service: 'prometheus-exporter' };
+    }
     case 'deny': {
       let status = 403;
       for (let i = 0; i < words.length; i++) {
@@ -208,5 +213,5 @@ function headerValueArgBody(what: string, w: string, v: string | undefined): str
 }
 
 /** The actions each rule keyword has, for the keyword table. */
-export const HTTP_REQUEST_ACTIONS = ['set-header', 'add-header', 'del-header', 'deny', 'return'] as const;
+export const HTTP_REQUEST_ACTIONS = ['set-header', 'add-header', 'del-header', 'deny', 'return', 'use-service'] as const;
 export const HTTP_RESPONSE_ACTIONS = ['set-header', 'add-header', 'del-header'] as const;

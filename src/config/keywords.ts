@@ -536,6 +536,7 @@ function httpRuleKeyword(kind: 'http-request' | 'http-response', action: string)
     'del-header': '<name>',
     deny: '[deny_status <code>]',
     return: '[status <code>] [content-type <type>] [string <text> | file <path>] [hdr <name> <value>]…',
+    'use-service': 'prometheus-exporter',
   };
   const helps: Record<string, string> = {
     'set-header': 'replace a header field',
@@ -543,6 +544,7 @@ function httpRuleKeyword(kind: 'http-request' | 'http-response', action: string)
     'del-header': 'remove every field of that name',
     deny: 'answer 403 (or deny_status) and close',
     return: 'answer directly with a status, a content type and a body, without a server',
+    'use-service': "serve the Prometheus metrics (the frontend has no backend: the main thread serves it)",
   };
   return {
     name: `${kind} ${action}`,

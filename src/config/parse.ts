@@ -270,7 +270,11 @@ class ConfigParser {
     if (p.kind === 'listen' && target !== p.name && p.servers.length > 0) {
       warn(`listen '${p.name}' has servers but sends its sessions to default_backend '${target}' (set at ${at.file}:${at.line})`);
     }
-    if (target === undefined) warn(`${p.kind} '${p.name}' has no backend: its sessions will be closed`);
+    const service = p.httpRequest.some((r) => r.action.type === 'use-service');
+    if (service && (target !== undefined || p.useBackends.length > 0)) {
+      this.errors.push({ file: p.file, line: p.line, message: `${p.kind} '${p.name}': 'http-request use-service' needs a frontend without a backend (switchyard serves it from the main thread)` });
+    }
+    if (target === undefined && !service) warn(`${p.kind} '${p.name}' has no backend: its sessions will be closed`);
     // as HAProxy: an HTTP frontend cannot hand its requests to a TCP backend (the reverse is an upgrade)
     const incompatible = (name: string | undefined, how: string, at: SourceRef) => {
       const b = backends.find((x) => x.name === name);

@@ -12,7 +12,7 @@ import { ConnEvent } from './actor.types.ts';
 import type { BackendRuntime } from './backend.ts';
 import type { ServerRuntime } from './backend.types.ts';
 import { EpState, SessTimer } from './endpoint.types.ts';
-import { conditionHolds, type Edits, type MatchInput, pathOf, runRules } from './http-match.ts';
+import { conditionHolds, type Edits, type MatchInput, pathOf, runRules } from '../proto/http1/match.ts';
 import { connectError } from './errors.ts';
 import type { TerminationCause } from './errors.types.ts';
 import { RxState, RxTransitions, TxState, TxTransitions } from './http-session.types.ts';
@@ -256,6 +256,10 @@ export class HttpSession extends Session {
   private finalAction(a: HttpAction): void {
     if (a.type === 'deny') {
       this.reply(a.status, 'P', 'R');
+      return;
+    }
+    if (a.type === 'use-service') {
+      this.reply(503, 'P', 'R'); // served by the main thread; never reaches a worker (config check)
       return;
     }
     if (a.type !== 'return') return;

@@ -313,6 +313,17 @@ const happy: Record<string, () => void> = {
     assert.deepEqual(errorsOf('listen l\n    mode http\n    http-request return status 200 string hi\n'), ["k.cfg:3: http-request return: a body needs a 'content-type'"]);
     assert.deepEqual(errorsOf('listen l\n    mode http\n    http-request return stauts 200\n'), ["k.cfg:3: http-request return: unexpected argument 'stauts' (did you mean 'status'?)"]);
   },
+  'http-request use-service': () => {
+    const cfg = parse('frontend m\n    mode http\n    bind :1\n    timeout client 1s\n    http-request use-service prometheus-exporter if { path /metrics }\n');
+    assert.deepEqual(cfg.frontends[0]?.httpRequest[0]?.action, { type: 'use-service', service: 'prometheus-exporter' });
+    assert.deepEqual(cfg.warnings, [], 'no "no backend" warning for a service frontend');
+    assert.deepEqual(errorsOf('frontend m\n    mode http\n    bind :1\n    http-request use-service prometheus-exportr\n'), [
+      "k.cfg:4: http-request use-service: unknown service 'prometheus-exportr' (did you mean 'prometheus-exporter'?) (prometheus-exporter)",
+    ]);
+    assert.deepEqual(errorsOf('listen l\n    mode http\n    bind :1\n    http-request use-service prometheus-exporter\n    server s 127.0.0.1:1\n'), [
+      "k.cfg:1: listen 'l': 'http-request use-service' needs a frontend without a backend (switchyard serves it from the main thread)",
+    ]);
+  },
   'http-response set-header': () =>
     assert.deepEqual(parse('listen l\n    mode http\n    http-response set-header Cache-Control no-store\n').frontends[0]?.httpResponse[0]?.action, {
       type: 'set-header',

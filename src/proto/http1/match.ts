@@ -1,6 +1,6 @@
-import type { AclDef, Condition, HttpAction, HttpRule } from '../config/config.types.ts';
-import { headerValue } from '../proto/http1/head.ts';
-import type { H1Head } from '../proto/http1/http1.types.ts';
+import type { AclDef, Condition, HttpAction, HttpRule } from '../../config/config.types.ts';
+import { headerValue } from './head.ts';
+import type { H1Head } from './http1.types.ts';
 
 /** What a condition looks at: the request (path, method, url), the message whose headers `hdr()` reads, the client. */
 export interface MatchInput {

@@ -1,0 +1,127 @@
+/**
+ * Frontends that serve a built-in service (`http-request use-service prometheus-exporter`), run by
+ * the main thread beside the stats socket: what they show lives there (the shared table, the
+ * workers' counters over comlink), and a scrape must not take a worker's time from traffic.
+ * Requests are read with switchyard's own parser and matched by the frontend's rules, in order:
+ * `use-service` answers the metrics, `return` and `deny` answer as in a worker, anything else is
+ * 503 (a frontend without a backend, as HAProxy answers it).
+ */
+import net from 'node:net';
+import type { FrontendConfig } from '../config/config.types.ts';
+import { BodyFramer } from '../proto/http1/body.ts';
+import { HeadReader } from '../proto/http1/head.ts';
+import { DEFAULT_H1_LIMITS, H1ErrStatus, HeadStatus } from '../proto/http1/http1.types.ts';
+import { runRules } from '../proto/http1/match.ts';
+import { errorReply, reasonPhrase } from '../proto/http1/replies.ts';
+
+/** Whether a frontend is served by the main thread (a use-service rule; the config check saw to it that it has no backend). */
+export const isServiceFrontend = (fe: FrontendConfig): boolean => fe.httpRequest.some((r) => r.action.type === 'use-service');
+
+export class ServiceFrontend {
+  readonly fe: FrontendConfig;
+  private readonly metrics: () => Promise<string>;
+  private readonly servers: net.Server[] = [];
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(fe: FrontendConfig, metrics: () => Promise<string>) {
+    this.fe = fe;
+    this.metrics = metrics;
+  }
+
+  async listen(): Promise<void> {
+    for (const b of this.fe.binds) {
+      const server = net.createServer((s) => this.connection(s));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        const done = () => {
+          server.off('error', reject);
+          resolve();
+        };
+        if (b.fd !== undefined) server.listen({ fd: b.fd }, done);
+        else server.listen({ host: b.host === '' || b.host === '*' ? undefined : b.host, port: b.port }, done);
+      });
+      this.servers.push(server);
+    }
+  }
+
+  addresses(): Array<{ host: string; port: number }> {
+    return this.servers.map((s) => {
+      const a = s.address() as net.AddressInfo;
+      return { host: a.address, port: a.port };
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
+  }
+
+  private connection(sock: net.Socket): void {
+    this.sockets.add(sock);
+    sock.on('close', () => this.sockets.delete(sock));
+    sock.on('error', () => sock.destroy());
+    sock.setTimeout(this.fe.settings.timeouts.client ?? 30_000, () => sock.destroy());
+    const reader = new HeadReader(true, DEFAULT_H1_LIMITS);
+    const body = new BodyFramer();
+    let busy = false;
+    let pending: Buffer[] = [];
+    const pump = async (): Promise<void> => {
+      if (busy) return;
+      busy = true;
+      try {
+        while (pending.length > 0 && !sock.destroyed) {
+          const chunk = pending.shift() as Buffer;
+          let off = 0;
+          while (off < chunk.length) {
+            if (!body.done) {
+              const n = body.feed(chunk, off);
+              if (n < 0) return void sock.end(errorReply(400, false));
+              off += n;
+              continue;
+            }
+            const st = reader.push(chunk, off);
+            if (st === HeadStatus.MORE) break;
+            if (st === HeadStatus.ERROR) return void sock.end(errorReply(H1ErrStatus[reader.error ?? 'start-line'], false));
+            off += reader.consumed;
+            const req = reader.head;
+            reader.reset();
+            if (!req) break;
+            body.start(req.body, req.contentLength);
+            const answer = await this.answer(req.method, { req, msg: req, src: sock.remoteAddress ?? '' });
+            if (sock.destroyed) return;
+            if (answer.close || req.wantsClose) return void sock.end(answer.bytes);
+            sock.write(answer.bytes);
+          }
+        }
+      } finally {
+        busy = false;
+      }
+    };
+    sock.on('data', (d: Buffer) => {
+      pending.push(d);
+      void pump();
+    });
+    sock.on('end', () => {
+      pending = [];
+      sock.end();
+    });
+  }
+
+  private async answer(method: string, input: Parameters<typeof runRules>[1]): Promise<{ bytes: Buffer; close: boolean }> {
+    const a = runRules(this.fe.httpRequest, input, { del: new Set(), add: [] });
+    const head = (status: number, type: string, length: number, extra = '') =>
+      `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: ${type}\r\ncontent-length: ${length}\r\n${extra}\r\n`;
+    if (a?.type === 'use-service') {
+      const text = await this.metrics();
+      const len = Buffer.byteLength(text);
+      return { bytes: Buffer.from(head(200, 'text/plain; version=0.0.4', len) + (method === 'HEAD' ? '' : text)), close: false };
+    }
+    if (a?.type === 'return') {
+      const b = a.body ?? '';
+      const extra = a.headers.map(([n, v]) => `${n}: ${v}\r\n`).join('');
+      return { bytes: Buffer.from(head(a.status, a.contentType ?? 'text/plain', Buffer.byteLength(b, 'latin1'), extra) + (method === 'HEAD' ? '' : b), 'latin1'), close: false };
+    }
+    if (a?.type === 'deny') return { bytes: errorReply(a.status, false), close: true };
+    return { bytes: errorReply(503, false), close: true };
+  }
+}
