@@ -13,6 +13,8 @@
  * end of the run, the origin's CPU µs per request, and every error seen (non-2xx, socket errors).
  *
  *   node bench/http.ts [--quick] [--json FILE]  the benchmark alone; prints the markdown
+ *   node bench/http.ts --targets switchyard-1,haproxy-1   only those targets (kind-threads, comma-separated)
+ *   node bench/http.ts --base DIR --targets base-1,switchyard-1,haproxy-1   A/B: also the switchyard of checkout DIR
  *   node bench/http.ts --profile [--quick] [--scenario ka-small|ka-small-fixed|ka-16k|close-small]
  *                                          `--cpu-prof` of switchyard --threads 1 under that load,
  *                                          summarised by top self-time functions per thread
@@ -73,9 +75,15 @@ interface Target {
   readonly name: string;
   readonly kind: Kind;
   readonly threads: number;
+  /** Another checkout of switchyard to run instead of this one (an A/B comparison in the same run). */
+  readonly root?: string;
 }
 
+/** `--base DIR`: also run the switchyard of checkout DIR (`--threads 1`), as target `base-1`. */
+const BASE_ROOT = process.argv.includes('--base') ? process.argv[process.argv.indexOf('--base') + 1] : undefined;
+
 const targets: readonly Target[] = [
+  ...(BASE_ROOT ? [{ name: `switchyard ${path.basename(BASE_ROOT)} --threads 1`, kind: 'switchyard' as const, threads: 1, root: BASE_ROOT }] : []),
   { name: 'origin direct', kind: 'direct', threads: 1 },
   { name: 'switchyard --threads 1', kind: 'switchyard', threads: 1 },
   { name: 'switchyard --threads 2', kind: 'switchyard', threads: 2 },
@@ -381,7 +389,7 @@ async function startTarget(t: Target, originPort: number, dir: string, nodeArgs:
   fs.writeFileSync(cfg, config(port, originPort, t.threads));
   const s =
     t.kind === 'switchyard'
-      ? spawnLogged(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', cfg, '--threads', String(t.threads)])
+      ? spawnLogged(process.execPath, [...nodeArgs, path.join(t.root ?? ROOT, 'bin/switchyard.ts'), '-q', '-f', cfg, '--threads', String(t.threads)])
       : t.kind === 'haproxy'
         ? spawnLogged('haproxy', ['-db', '-f', cfg])
         : spawnLogged(process.execPath, [SELF, '--role', 'node-http-proxy', '--port', String(port), '--to', String(originPort)]);
@@ -422,7 +430,9 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
   const haveWrk = spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
   if (!haveWrk) skipped.push('Connection: close scenario: wrk is not installed (apt-get install -y wrk)');
   const activeScenarios = scenarios.filter((s) => (s.loader === 'autocannon' ? autocannon !== null : haveWrk));
+  const only = argValue('--targets')?.split(',');
   const active = targets.filter((t) => {
+    if (only && !only.includes(t.root ? `base-${t.threads}` : `${t.kind}-${t.threads}`)) return false;
     if (t.kind === 'haproxy' && !present('haproxy', ['-v'])) {
       skipped.push(`${t.name}: haproxy is not installed (apt-get install -y haproxy)`);
       return false;
