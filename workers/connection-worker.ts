@@ -54,6 +54,7 @@ const rt = new WorkerRuntime({
   net: new NodeNetwork(),
   wallClock: Date.now,
   random: Math.random,
+  logging: (feId) => loggers[feId]?.enabled === true,
   log: (fields, feId) => {
     const fe = config.frontends[feId];
     const logger = loggers[feId];

@@ -1,4 +1,4 @@
-import type { HttpAction, RetryOn } from '../config/config.types.ts';
+import type { HttpAction, HttpRule, RetryOn } from '../config/config.types.ts';
 import type { TcpLogFields, TerminationPhase } from '../log/log.types.ts';
 import { BodyFramer } from '../proto/http1/body.ts';
 import { HeadReader, headerValue } from '../proto/http1/head.ts';
@@ -23,6 +23,8 @@ import type { TransportError } from './transport.types.ts';
 
 /** tune.bufsize: request bytes kept for a retry, pipelined bytes held before the client is paused. */
 export const HTTP_BUFSIZE = 16384;
+
+const NO_RULES: readonly HttpRule[] = [];
 
 
 /**
@@ -183,12 +185,25 @@ export class HttpSession extends Session {
     this.reqBody.start(req.body, req.contentLength);
     this.setRx(this.reqBody.done ? RxState.DONE : RxState.BODY);
     // frontend rules, then use_backend, then the backend's rules (HAProxy's order)
-    const input: MatchInput = { req, msg: req, src: this.srcIp };
-    const edits: Edits = { del: new Set(), add: [] };
-    let final = runRules(this.fe.cfg.httpRequest, input, edits);
+    // the match input and the edits are made only for a proxy with rules (most have none)
+    const fe = this.fe.cfg;
+    let input: MatchInput | null = null;
+    let edits: Edits | null = null;
+    let final: HttpAction | null = null;
+    if (fe.httpRequest.length > 0) {
+      input = { req, msg: req, src: this.srcIp };
+      edits = { del: new Set(), add: [] };
+      final = runRules(fe.httpRequest, input, edits);
+    }
     if (!final) {
+      if (fe.useBackends.length > 0) input ??= { req, msg: req, src: this.srcIp };
       this.chooseBackend(input);
-      if (this.be && this.be.cfg.name !== this.fe.cfg.name) final = runRules(this.be.cfg.httpRequest, input, edits);
+      const be = this.be?.cfg;
+      if (be && be.name !== fe.name && be.httpRequest.length > 0) {
+        input ??= { req, msg: req, src: this.srcIp };
+        edits ??= { del: new Set(), add: [] };
+        final = runRules(be.httpRequest, input, edits);
+      }
     }
     const mode = (this.be ?? this.fe).cfg.settings.httpConnMode;
     this.clientClose = req.wantsClose || mode === 'close' || this.host.stopping;
@@ -196,8 +211,9 @@ export class HttpSession extends Session {
       this.finalAction(final);
       return;
     }
-    this.forwardFor(req, edits);
-    const head = serializeHead(req, this.serverConnHeader(req), edits.del.size > 0 || edits.add.length > 0 ? edits : undefined);
+    const ff = this.forwardFor(req);
+    if (ff !== null) (edits ??= { del: new Set(), add: [] }).add.push(ff);
+    const head = serializeHead(req, this.serverConnHeader(req), edits !== null && (edits.del.size > 0 || edits.add.length > 0) ? edits : undefined);
     this.replay = [];
     this.replayBytes = 0;
     this.out = [];
@@ -223,20 +239,20 @@ export class HttpSession extends Session {
     return req.minor === 0 ? ConnHeader.KEEP_ALIVE : ConnHeader.NONE;
   }
 
-  /** `option forwardfor`: the client's address in X-Forwarded-For (backend setting first). */
-  private forwardFor(req: H1Head, edits: Edits): void {
+  /** `option forwardfor`: the X-Forwarded-For line with the client's address (backend setting first), or null. */
+  private forwardFor(req: H1Head): string | null {
     const ff = this.be?.cfg.settings.forwardFor ?? this.fe.cfg.settings.forwardFor;
-    if (!ff) return;
-    if (ff.ifNone && headerValue(req, ff.header) !== undefined) return;
+    if (!ff) return null;
+    if (ff.ifNone && headerValue(req, ff.header) !== undefined) return null;
     const ip = this.srcIp.startsWith('::ffff:') ? this.srcIp.slice(7) : this.srcIp;
-    if (ff.except && inNetwork(ip, ff.except.addr, ff.except.prefix)) return;
-    edits.add.push(`${ff.header}: ${ip}`);
+    if (ff.except && inNetwork(ip, ff.except.addr, ff.except.prefix)) return null;
+    return `${ff.header}: ${ip}`;
   }
 
-  /** `use_backend … if …`: the first rule that holds picks the backend, else default_backend. */
-  private chooseBackend(input: MatchInput): void {
+  /** `use_backend … if …`: the first rule that holds picks the backend, else default_backend (`input`: null when there is no use_backend). */
+  private chooseBackend(input: MatchInput | null): void {
     this.routed = true;
-    const rule = this.fe.cfg.useBackends.find((u) => conditionHolds(u.cond, input));
+    const rule = input === null ? undefined : this.fe.cfg.useBackends.find((u) => conditionHolds(u.cond, input));
     const be = rule ? this.host.backendByName(rule.backend) : this.fe.backendId === undefined ? undefined : this.host.backendByName(this.feDefaultBackend());
     if (be === this.be) return;
     if (this.be) this.be.current--;
@@ -464,15 +480,20 @@ export class HttpSession extends Session {
     else if (this.clientClose) ch = ConnHeader.CLOSE;
     this.respStarted = true;
     this.setTx(TxState.BODY);
-    const edits: Edits = { del: new Set(), add: [] };
     // an HTTP/1.0 client cannot read chunked: the body goes without its framing, ended by our close
     this.resBody.sink = res.body === BodyKind.CHUNKED && req.minor === 0 ? this.dechunked : null;
-    if (this.resBody.sink) edits.del.add('transfer-encoding');
-    const input: MatchInput = { req, msg: res, src: this.srcIp };
-    if (this.be && this.be.cfg.name !== this.fe.cfg.name) runRules(this.be.cfg.httpResponse, input, edits);
-    runRules(this.fe.cfg.httpResponse, input, edits);
+    const beRules = this.be && this.be.cfg.name !== this.fe.cfg.name ? this.be.cfg.httpResponse : NO_RULES;
+    const feRules = this.fe.cfg.httpResponse;
+    let edits: Edits | null = null;
+    if (this.resBody.sink || beRules.length > 0 || feRules.length > 0) {
+      edits = { del: new Set(), add: [] };
+      if (this.resBody.sink) edits.del.add('transfer-encoding');
+      const input: MatchInput = { req, msg: res, src: this.srcIp };
+      runRules(beRules, input, edits);
+      runRules(feRules, input, edits);
+    }
     // written with the first body bytes (one write, as HAProxy does), or alone if none came with it
-    this.headOut = serializeHead(res, ch, edits.del.size > 0 || edits.add.length > 0 ? edits : undefined);
+    this.headOut = serializeHead(res, ch, edits !== null && (edits.del.size > 0 || edits.add.length > 0) ? edits : undefined);
   }
 
   /** The payload of a chunked response, unframed, for an HTTP/1.0 client (bound once). */
@@ -933,6 +954,7 @@ export class HttpSession extends Session {
     if (!this.txnActive || this.logged) return;
     this.logged = true;
     if (this.fe.cfg.settings.dontlognull && this.txnIn === 0) return;
+    if (!this.host.logging(this.fe.id)) return;
     const now = this.host.sched.now();
     const req = this.req;
     const version = req ? `HTTP/1.${req.minor}` : '';

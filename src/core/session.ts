@@ -715,6 +715,7 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   protected log(): void {
+    if (!this.host.logging(this.fe.id)) return;
     this.host.log(this.logFields(), this.fe.id);
   }
 

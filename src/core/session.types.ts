@@ -16,6 +16,8 @@ export interface SessionHost {
   /** Wall-clock ms for accept dates (log lines only; timeouts use the scheduler). */
   wallClock(): number;
   log(fields: TcpLogFields, frontendId: number): void;
+  /** Whether a log line of this frontend goes anywhere (no: its fields are not even built). */
+  logging(frontendId: number): boolean;
   sessionClosed(s: SessionLike): void;
   /** A session entered a queue of `be`: make sure a wake-up on slot release is pending. */
   watchQueue(be: BackendRuntime): void;

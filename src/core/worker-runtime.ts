@@ -24,6 +24,8 @@ export interface WorkerRuntimeOptions {
   readonly wallClock: () => number;
   readonly random: () => number;
   readonly log: (fields: TcpLogFields, frontendId: number) => void;
+  /** Whether `log` would write anything for this frontend (default: yes). */
+  readonly logging?: (frontendId: number) => boolean;
   /** A session ended (the worker batches these into `closed` acks to the acceptor). */
   readonly onSessionClosed: (s: Session) => void;
   /**
@@ -82,6 +84,10 @@ export class WorkerRuntime implements SessionHost {
 
   log(fields: TcpLogFields, frontendId: number): void {
     this.opts.log(fields, frontendId);
+  }
+
+  logging(frontendId: number): boolean {
+    return this.opts.logging ? this.opts.logging(frontendId) : true;
   }
 
   /** A client connection handed to this worker: wrap it in an actor and start its session. */
