@@ -38,9 +38,8 @@ export class Session implements ConnOwner, TimerTarget {
   /** The client's address: the socket's peer, or what a PROXY protocol header says. */
   srcIp: string;
   srcPort: number;
-  /** The address the client connected to (`%fi:%fp`; a PROXY header's destination). */
-  dstIp: string;
-  dstPort: number;
+  /** The address the client connected to (`%fi:%fp`; a PROXY header's destination), read lazily (getsockname). */
+  private dst: { ip: string; port: number } | null = null;
   /** `accept-proxy`: the PROXY header being read before anything else. */
   protected proxyWait: ProxyHeaderReader | null = null;
 
@@ -94,8 +93,9 @@ export class Session implements ConnOwner, TimerTarget {
     this.cliEpoch = cli.attach(this);
     this.srcIp = cli.transport.remote.address;
     this.srcPort = cli.transport.remote.port;
-    this.dstIp = cli.transport.local.address;
-    this.dstPort = cli.transport.local.port;
+    // where the client connected to (%fi:%fp), asked of the socket now, while it is open — only
+    // when this frontend logs at all (one getsockname per connection otherwise saved)
+    if (host.logging(fe.id)) void this.dstIp;
     this.acceptDate = host.wallClock();
     this.t0 = host.sched.now();
     this.cliTimer = new Timer(this, SessTimer.CLIENT);
@@ -113,6 +113,14 @@ export class Session implements ConnOwner, TimerTarget {
 
   protected get feTimeouts() {
     return this.fe.cfg.settings.timeouts;
+  }
+
+  get dstIp(): string {
+    return (this.dst ??= { ip: this.cli.transport.local.address, port: this.cli.transport.local.port }).ip;
+  }
+
+  get dstPort(): number {
+    return (this.dst ??= { ip: this.cli.transport.local.address, port: this.cli.transport.local.port }).port;
   }
 
   /** `bind … accept-proxy`: read a PROXY protocol header first (before start()). */
@@ -151,8 +159,7 @@ export class Session implements ConnOwner, TimerTarget {
     if (h?.kind === 'proxy') {
       this.srcIp = h.addresses.srcIp;
       this.srcPort = h.addresses.srcPort;
-      this.dstIp = h.addresses.dstIp;
-      this.dstPort = h.addresses.dstPort;
+      this.dst = { ip: h.addresses.dstIp, port: h.addresses.dstPort };
     }
     this.bytesFromClient -= r.rest.length;
     this.begin();
