@@ -9,6 +9,7 @@ import { loadConfig, quickConfig } from '../config/parse.ts';
 import { initTable } from '../core/backend.ts';
 import { compileLogFormat } from '../log/format.ts';
 import { renderPrometheus } from '../runtime-api/prometheus.ts';
+import { renderStatsPage } from '../runtime-api/stats-page.ts';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
 import { isServiceFrontend, ServiceFrontend } from '../runtime-api/service-frontend.ts';
 import { HealthChecker } from '../checks/health.ts';
@@ -105,7 +106,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   // frontends of a built-in service (prometheus-exporter) are served by the main thread; the
   // data path (acceptor, workers, show stat) is the rest of the configuration
   const services = cfg.frontends.filter(isServiceFrontend);
-  if (services.length > 0) cfg = { ...cfg, frontends: cfg.frontends.filter((f) => !isServiceFrontend(f)) };
+  if (services.length > 0) {
+    // a `listen` service section brings an empty backend of its name: not part of the data path either
+    const own = new Set(services.map((f) => f.name));
+    cfg = { ...cfg, frontends: cfg.frontends.filter((f) => !isServiceFrontend(f)), backends: cfg.backends.filter((b) => !(own.has(b.name) && b.servers.length === 0)) };
+  }
   const threads = args.threads ?? cfg.global.nbthread ?? os.availableParallelism();
   const servers = cfg.backends.reduce((n, b) => n + b.servers.length, 0);
   const table = ServerTable.create(servers, cfg.backends.length);
@@ -127,7 +132,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       uptimeSec: Math.floor((Date.now() - host.startedAt) / 1000),
       nbthread: threads,
     });
-  const serviceFrontends = services.map((fe) => new ServiceFrontend(fe, metrics));
+  const statsPage = async (refreshSec: number | undefined): Promise<string> =>
+    renderStatsPage(await host.statRows(), {
+      name: 'switchyard',
+      version: VERSION,
+      pid: process.pid,
+      uptimeSec: Math.floor((Date.now() - host.startedAt) / 1000),
+      nbthread: threads,
+      currConns: host.currConns(),
+      maxconn: host.maxconn,
+      ...(refreshSec === undefined ? {} : { refreshSec }),
+    });
+  const serviceFrontends = services.map((fe) => new ServiceFrontend(fe, { metrics, statsPage }));
   try {
     await acceptor.start();
     for (const api of apis) await api.listen();

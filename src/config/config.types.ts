@@ -44,6 +44,19 @@ export interface BindConfig {
 /** `pool-purge-delay` when unset (HAProxy's default, 5 s); `pool-max-conn` defaults to -1 (no limit). */
 export const DEFAULT_POOL_PURGE_DELAY = 5000;
 
+/** The HTML statistics page of a proxy (`stats …`). */
+export interface StatsPage {
+  readonly enabled: boolean;
+  /** `stats uri`: the path prefix (HAProxy's default `/haproxy?stats`). */
+  readonly uri: string;
+  /** `stats auth user:password`, any number; none = no authentication. */
+  readonly auth: ReadonlyArray<readonly [string, string]>;
+  /** `stats refresh`: the page reloads itself every this many ms. */
+  readonly refresh?: number;
+  /** `stats realm` (HAProxy's default `HAProxy Statistics`). */
+  readonly realm: string;
+}
+
 /** A `server` line. */
 export interface ServerConfig {
   readonly name: string;
@@ -155,6 +168,8 @@ export interface ProxySettings {
   allbackups?: boolean;
   /** `option log-health-checks`: log every change of a server's health, not only UP/DOWN. */
   logHealthChecks?: boolean;
+  /** `stats enable|uri|auth|refresh|realm`: HAProxy's HTML statistics page. */
+  stats?: StatsPage;
   /** `balance hdr(<name>)`: the header hashed (lower case). */
   balanceHdr?: string;
   /** `errorfile <code> <file>`: the answer sent instead of the built-in one (whole HTTP text). */

@@ -1,4 +1,4 @@
-import type { BalanceAlgorithm, HttpConnMode, Mode, RetryOn, Timeouts } from './config.types.ts';
+import type { BalanceAlgorithm, HttpConnMode, Mode, RetryOn, StatsPage, Timeouts } from './config.types.ts';
 import { BalanceAlgorithms, Modes, RetryOnKeywords, RetryOnStatuses } from './config.types.ts';
 import { parseDuration, parseInteger, parseSignedInteger } from './duration.ts';
 import { KeywordError } from './errors.ts';
@@ -382,6 +382,7 @@ const proxyKeywords: Keyword[] = [
       px(ctx).settings.httpCheckExpect = { kind, value, negate };
     },
   },
+  ...statsKeywords(),
   option('jsonlog', 'fe', true, 'log each session (tcp) or request (http) as one JSON object (a switchyard extension)', (p, on) => {
     p.settings.jsonlog = on;
   }),
@@ -527,6 +528,56 @@ const proxyKeywords: Keyword[] = [
     },
   },
 ];
+
+/** `stats enable|uri|auth|refresh|realm`: HAProxy's HTML statistics page (served by the main thread). */
+function statsKeywords(): Keyword[] {
+  // a copy each time: a proxy's settings start as a shallow copy of its defaults' (no sharing)
+  const page = (ctx: ParseContext): { -readonly [K in keyof StatsPage]: StatsPage[K] } => {
+    const s = px(ctx).settings;
+    const next = { ...(s.stats ?? { enabled: false, uri: '/haproxy?stats', auth: [], realm: 'HAProxy Statistics' }) };
+    s.stats = next;
+    return next;
+  };
+  const kw = (word: string, args: string, help: string, parse: (ctx: ParseContext, a: readonly string[]) => void): Keyword => ({
+    name: `stats ${word}`,
+    sections: PROXIES,
+    cap: 'any',
+    args,
+    help,
+    parse,
+  });
+  return [
+    kw('enable', '', 'serve the HTML statistics page at `stats uri` (the proxy needs no server: the main thread serves it)', (ctx, a) => {
+      arity('stats enable', a, 0);
+      page(ctx).enabled = true;
+    }),
+    kw('uri', '<prefix>', 'where the statistics page is (default /haproxy?stats)', (ctx, a) => {
+      arity('stats uri', a, 1);
+      const p = page(ctx);
+      p.enabled = true;
+      p.uri = a[0] as string;
+    }),
+    kw('auth', '<user>:<password>', 'require HTTP basic authentication for the statistics page (repeatable)', (ctx, a) => {
+      arity('stats auth', a, 1);
+      const v = a[0] as string;
+      const i = v.indexOf(':');
+      if (i <= 0) throw new KeywordError(`'stats auth' expects <user>:<password>`);
+      const p = page(ctx);
+      p.enabled = true;
+      p.auth = [...p.auth, [v.slice(0, i), v.slice(i + 1)]];
+    }),
+    kw('refresh', '<delay>', 'the statistics page reloads itself every <delay>', (ctx, a) => {
+      arity('stats refresh', a, 1);
+      const p = page(ctx);
+      p.enabled = true;
+      p.refresh = parseDuration(a[0] as string, 'stats refresh');
+    }),
+    kw('realm', '<realm>', 'the authentication realm of the statistics page', (ctx, a) => {
+      arity('stats realm', a, 1);
+      page(ctx).realm = a[0] as string;
+    }),
+  ];
+}
 
 /** `http-request <action> … [if|unless <condition>]` (and `http-response`). */
 function httpRuleKeyword(kind: 'http-request' | 'http-response', action: string): Keyword {

@@ -270,9 +270,13 @@ class ConfigParser {
     if (p.kind === 'listen' && target !== p.name && p.servers.length > 0) {
       warn(`listen '${p.name}' has servers but sends its sessions to default_backend '${target}' (set at ${at.file}:${at.line})`);
     }
-    const service = p.httpRequest.some((r) => r.action.type === 'use-service');
-    if (service && (target !== undefined || p.useBackends.length > 0)) {
-      this.errors.push({ file: p.file, line: p.line, message: `${p.kind} '${p.name}': 'http-request use-service' needs a frontend without a backend (switchyard serves it from the main thread)` });
+    // a service proxy (metrics, statistics page) is served by the main thread: it has no server
+    // of its own and hands nothing to a backend
+    const service = p.httpRequest.some((r) => r.action.type === 'use-service') || p.settings.stats?.enabled === true;
+    const ownEmptyBackend = p.kind === 'listen' && target === p.name && p.servers.length === 0;
+    if (service && ((target !== undefined && !ownEmptyBackend) || p.useBackends.length > 0)) {
+      const what = p.settings.stats?.enabled ? "'stats enable'" : "'http-request use-service'";
+      this.errors.push({ file: p.file, line: p.line, message: `${p.kind} '${p.name}': ${what} needs a proxy without a backend (switchyard serves it from the main thread)` });
     }
     if (target === undefined && !service) warn(`${p.kind} '${p.name}' has no backend: its sessions will be closed`);
     // as HAProxy: an HTTP frontend cannot hand its requests to a TCP backend (the reverse is an upgrade)

@@ -6,26 +6,33 @@
  * `use-service` answers the metrics, `return` and `deny` answer as in a worker, anything else is
  * 503 (a frontend without a backend, as HAProxy answers it).
  */
+import { timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import type { FrontendConfig } from '../config/config.types.ts';
 import { BodyFramer } from '../proto/http1/body.ts';
-import { HeadReader } from '../proto/http1/head.ts';
+import { HeadReader, headerValue } from '../proto/http1/head.ts';
 import { DEFAULT_H1_LIMITS, H1ErrStatus, HeadStatus } from '../proto/http1/http1.types.ts';
 import { runRules } from '../proto/http1/match.ts';
 import { errorReply, reasonPhrase } from '../proto/http1/replies.ts';
 
-/** Whether a frontend is served by the main thread (a use-service rule; the config check saw to it that it has no backend). */
-export const isServiceFrontend = (fe: FrontendConfig): boolean => fe.httpRequest.some((r) => r.action.type === 'use-service');
+/** Whether a frontend is served by the main thread (a use-service rule or `stats enable`; the config check saw to it that it has no backend). */
+export const isServiceFrontend = (fe: FrontendConfig): boolean => fe.httpRequest.some((r) => r.action.type === 'use-service') || fe.settings.stats?.enabled === true;
+
+/** What a service frontend shows: the metrics text, the statistics page's HTML. */
+export interface ServiceViews {
+  metrics(): Promise<string>;
+  statsPage(refreshSec: number | undefined): Promise<string>;
+}
 
 export class ServiceFrontend {
   readonly fe: FrontendConfig;
-  private readonly metrics: () => Promise<string>;
+  private readonly views: ServiceViews;
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(fe: FrontendConfig, metrics: () => Promise<string>) {
+  constructor(fe: FrontendConfig, views: ServiceViews) {
     this.fe = fe;
-    this.metrics = metrics;
+    this.views = views;
   }
 
   async listen(): Promise<void> {
@@ -108,11 +115,21 @@ export class ServiceFrontend {
   }
 
   private async answer(method: string, input: Parameters<typeof runRules>[1]): Promise<{ bytes: Buffer; close: boolean }> {
-    const a = runRules(this.fe.httpRequest, input, { del: new Set(), add: [] });
     const head = (status: number, type: string, length: number, extra = '') =>
       `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: ${type}\r\ncontent-length: ${length}\r\n${extra}\r\n`;
+    const stats = this.fe.settings.stats;
+    if (stats?.enabled && input.req.target.startsWith(stats.uri)) {
+      if (stats.auth.length > 0 && !authorized(headerValue(input.req, 'authorization'), stats.auth)) {
+        const body = '<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n';
+        const extra = `www-authenticate: Basic realm="${stats.realm}"\r\ncache-control: no-cache\r\n`;
+        return { bytes: Buffer.from(head(401, 'text/html', body.length, extra) + (method === 'HEAD' ? '' : body)), close: false };
+      }
+      const html = await this.views.statsPage(stats.refresh === undefined ? undefined : Math.max(1, Math.round(stats.refresh / 1000)));
+      return { bytes: Buffer.from(head(200, 'text/html', Buffer.byteLength(html), 'cache-control: no-cache\r\n') + (method === 'HEAD' ? '' : html)), close: false };
+    }
+    const a = runRules(this.fe.httpRequest, input, { del: new Set(), add: [] });
     if (a?.type === 'use-service') {
-      const text = await this.metrics();
+      const text = await this.views.metrics();
       const len = Buffer.byteLength(text);
       return { bytes: Buffer.from(head(200, 'text/plain; version=0.0.4', len) + (method === 'HEAD' ? '' : text)), close: false };
     }
@@ -124,4 +141,14 @@ export class ServiceFrontend {
     if (a?.type === 'deny') return { bytes: errorReply(a.status, false), close: true };
     return { bytes: errorReply(503, false), close: true };
   }
+}
+
+/** HTTP basic authentication against `stats auth` pairs (constant-time comparison of the whole value). */
+function authorized(header: string | undefined, users: ReadonlyArray<readonly [string, string]>): boolean {
+  if (!header?.startsWith('Basic ')) return false;
+  const given = Buffer.from(header.slice(6).trim(), 'base64');
+  return users.some(([u, p]) => {
+    const want = Buffer.from(`${u}:${p}`);
+    return want.length === given.length && timingSafeEqual(want, given);
+  });
 }

@@ -321,9 +321,29 @@ const happy: Record<string, () => void> = {
       "k.cfg:4: http-request use-service: unknown service 'prometheus-exportr' (did you mean 'prometheus-exporter'?) (prometheus-exporter)",
     ]);
     assert.deepEqual(errorsOf('listen l\n    mode http\n    bind :1\n    http-request use-service prometheus-exporter\n    server s 127.0.0.1:1\n'), [
-      "k.cfg:1: listen 'l': 'http-request use-service' needs a frontend without a backend (switchyard serves it from the main thread)",
+      "k.cfg:1: listen 'l': 'http-request use-service' needs a proxy without a backend (switchyard serves it from the main thread)",
     ]);
   },
+  'stats enable': () => {
+    const cfg = parse('listen st\n    mode http\n    bind :1\n    timeout client 1s\n    stats enable\n');
+    assert.deepEqual(cfg.frontends[0]?.settings.stats, { enabled: true, uri: '/haproxy?stats', auth: [], realm: 'HAProxy Statistics' });
+    assert.deepEqual(errorsOf('listen st\n    mode http\n    bind :1\n    stats enable\n    server s 127.0.0.1:1\n'), [
+      "k.cfg:1: listen 'st': 'stats enable' needs a proxy without a backend (switchyard serves it from the main thread)",
+    ]);
+  },
+  'stats uri': () => assert.equal(frontendSettings('    stats uri /st').stats?.uri, '/st'),
+  'stats auth': () => {
+    assert.deepEqual(frontendSettings('    stats auth a:b\n    stats auth c:d:e').stats?.auth, [
+      ['a', 'b'],
+      ['c', 'd:e'],
+    ]);
+    assert.deepEqual(errorsOf('frontend f\n    stats auth nopassword\n'), ["k.cfg:2: 'stats auth' expects <user>:<password>"]);
+    // a proxy's own `stats auth` does not reach back into its defaults
+    const cfg = parse('defaults\n    stats auth a:b\nlisten x\n    stats auth c:d\nlisten y\n');
+    assert.deepEqual(cfg.frontends[1]?.settings.stats?.auth, [['a', 'b']]);
+  },
+  'stats refresh': () => assert.equal(frontendSettings('    stats refresh 10s').stats?.refresh, 10_000),
+  'stats realm': () => assert.equal(frontendSettings('    stats realm Ops').stats?.realm, 'Ops'),
   'http-response set-header': () =>
     assert.deepEqual(parse('listen l\n    mode http\n    http-response set-header Cache-Control no-store\n').frontends[0]?.httpResponse[0]?.action, {
       type: 'set-header',
