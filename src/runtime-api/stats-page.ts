@@ -6,7 +6,7 @@
  */
 import type { StatRow } from './stat.ts';
 
-const escape = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const html = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The CSS class of a row's state (HAProxy's colour names). */
 function stateClass(r: StatRow): string {
@@ -77,11 +77,11 @@ export function renderStatsPage(rows: readonly StatRow[], info: PageInfo): strin
   }
   let tables = '';
   for (const [px, list] of byProxy) {
-    tables += `<table class="tbl" id="${escape(px)}"><tr><td class="pxname" colspan="${COLUMNS.length + 1}">${escape(px)}</td></tr>`;
-    tables += `<tr><th></th>${COLUMNS.map(([h]) => `<th>${escape(h)}</th>`).join('')}</tr>`;
+    tables += `<table class="tbl" id="${html(px)}"><tr><td class="pxname" colspan="${COLUMNS.length + 1}">${html(px)}</td></tr>`;
+    tables += `<tr><th></th>${COLUMNS.map(([h]) => `<th>${html(h)}</th>`).join('')}</tr>`;
     for (const r of list) {
       const kind = r.svname === 'FRONTEND' ? ' frontend' : r.svname === 'BACKEND' ? ' backend' : '';
-      tables += `<tr class="${stateClass(r)}${kind}"><td class="name">${escape(r.svname)}</td>${COLUMNS.map(([, k]) => `<td>${escape(r[k])}</td>`).join('')}</tr>`;
+      tables += `<tr class="${stateClass(r)}${kind}"><td class="name">${html(r.svname)}</td>${COLUMNS.map(([, k]) => `<td>${html(r[k])}</td>`).join('')}</tr>`;
     }
     tables += '</table>\n';
   }
@@ -98,8 +98,8 @@ export function renderStatsPage(rows: readonly StatRow[], info: PageInfo): strin
     .join('');
   const refresh = info.refreshSec !== undefined ? `<meta http-equiv="refresh" content="${info.refreshSec}">` : '';
   return `<!DOCTYPE html>
-<html><head><meta charset="utf-8">${refresh}<title>Statistics Report for ${escape(info.name)}</title><style>${CSS}</style></head>
-<body><h1>${escape(info.name)} version ${escape(info.version)}</h1>
+<html><head><meta charset="utf-8">${refresh}<title>Statistics Report for ${html(info.name)}</title><style>${CSS}</style></head>
+<body><h1>${html(info.name)} version ${html(info.version)}</h1>
 <p>pid = ${info.pid} (nbthread = ${info.nbthread}); uptime = ${info.uptimeSec}s; current conns = ${info.currConns}; maxconn = ${info.maxconn}</p>
 <table class="lgd">${legend}</table>
 ${tables}</body></html>
