@@ -665,7 +665,7 @@ export class HttpSession extends Session {
     if (held) this.feedClient(held, 0);
     // the client's FIN came with (or before) these bytes: nothing more will come
     if (!this.done && !this.lingering && this.cli.readEnded && this.rx === RxState.HEAD) {
-      if (this.txnActive) this.close('C', 'R'); // it left in the middle of a request
+      if (this.txnActive) this.reply(400, 'C', 'R'); // it stopped in the middle of a request
       else this.linger();
     }
   }
@@ -781,15 +781,21 @@ export class HttpSession extends Session {
     switch (ev) {
       case ConnEvent.END:
         if (this.lingering || !this.txnActive) this.close('-', '-'); // between requests: a normal end, no log
-        else if (this.rx === RxState.HEAD) this.close('C', 'R'); // the client left in the middle of a request
+        // the client stopped in the middle of a request head: as HAProxy, 400 (it may still read) and CR
+        else if (this.rx === RxState.HEAD) this.reply(400, 'C', 'R');
         else if (this.rx === RxState.BODY) this.close('C', this.phase());
         // request complete, the client half-closed: answer it and the requests it sent before its
         // FIN (held, pipelined), then close (endTransaction / nextRequest see cli.readEnded)
         return;
       case ConnEvent.CLOSE:
-        this.cliGone = true;
+      case ConnEvent.ERROR:
+        if (ev === ConnEvent.CLOSE) this.cliGone = true;
         if (this.lingering || !this.txnActive) this.close('-', '-');
-        else this.close('C', this.phase());
+        else {
+          // a reset in the middle of a request head: logged as the bad request it is (HAProxy: 400 CR)
+          if (this.rx === RxState.HEAD && this.status < 0) this.status = 400;
+          this.close('C', this.phase());
+        }
         return;
       default:
         super.clientEvent(ev);
@@ -914,7 +920,8 @@ export class HttpSession extends Session {
 
   /** HAProxy's second letter in HTTP: R request, Q queue, C connect, H response headers, D data. */
   protected override phase(): TerminationPhase {
-    if (this.tunnel) return 'D';
+    // a request body still coming in: the data phase, whatever the server side is doing (HAProxy's CD)
+    if (this.tunnel || this.rx === RxState.BODY) return 'D';
     switch (this.ep.state) {
       case EpState.QUE:
         return 'Q';
