@@ -22,6 +22,16 @@ export interface RawRequest {
 /** What a handler does with a request: answer, or misbehave. */
 export type Answer = string | Buffer | { close: true } | { reset: true } | { delayMs: number; answer: Answer } | null;
 
+/** The header fields of a raw head (the lines after the start line), names in lower case. */
+export function headerMap(head: string): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const l of head.split('\r\n').slice(1)) {
+    const i = l.indexOf(':');
+    headers.set(l.slice(0, i).toLowerCase(), l.slice(i + 1).trim());
+  }
+  return headers;
+}
+
 /** A canned 200 with `body` (default: the request's x-id). */
 export const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
@@ -44,11 +54,7 @@ export function httpOrigin(handler: (req: RawRequest, sock: net.Socket, o: Origi
         const end = buf.indexOf('\r\n\r\n');
         if (end < 0) return;
         const head = buf.subarray(0, end).toString('latin1');
-        const headers = new Map<string, string>();
-        for (const l of head.split('\r\n').slice(1)) {
-          const i = l.indexOf(':');
-          headers.set(l.slice(0, i).toLowerCase(), l.slice(i + 1).trim());
-        }
+        const headers = headerMap(head);
         const [method = '', target = ''] = head.split(' ');
         let bodyLen = Number(headers.get('content-length') ?? 0);
         let body: Buffer;
@@ -178,11 +184,7 @@ export class RawClient {
       const end = this.buf.indexOf('\r\n\r\n');
       if (end >= 0) {
         const head = this.buf.subarray(0, end).toString('latin1');
-        const headers = new Map<string, string>();
-        for (const l of head.split('\r\n').slice(1)) {
-          const i = l.indexOf(':');
-          headers.set(l.slice(0, i).toLowerCase(), l.slice(i + 1).trim());
-        }
+        const headers = headerMap(head);
         const status = Number(head.split(' ')[1]);
         const rest = this.buf.subarray(end + 4);
         let used = -1;
