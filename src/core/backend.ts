@@ -106,14 +106,22 @@ export class BackendRuntime implements BackendRuntimeLike {
       if (!this.table.tryReserve(s.id, this.maxconn(s))) return { result: AssignResult.QUEUE_SERVER, server: s };
       return { result: AssignResult.OK, server: s };
     }
-    let server = this.pick(pool);
-    // a redispatch moves on from the server that failed, unless it is the only one (HAProxy's
-    // "server to avoid"): pick again, which also advances round robin as HAProxy's skip does
-    if (server && server === avoid && pool.length > 1) server = this.pick(pool.filter((s) => s !== avoid));
-    if (!server) return { result: AssignResult.FULL, server: null };
-    if (!this.table.tryReserve(server.id, this.maxconn(server))) return { result: AssignResult.FULL, server: null };
-    this.table.addSrv(server.id, ServerSlot.LB_TOTAL, 1);
-    return { result: AssignResult.OK, server };
+    let left = pool;
+    while (left.length > 0) {
+      let server = this.pick(left);
+      // a redispatch moves on from the server that failed, unless it is the only one (HAProxy's
+      // "server to avoid"): pick again, which also advances round robin as HAProxy's skip does
+      if (server && server === avoid && left.length > 1) server = this.pick(left.filter((s) => s !== avoid));
+      if (!server) break;
+      if (this.table.tryReserve(server.id, this.maxconn(server))) {
+        this.table.addSrv(server.id, ServerSlot.LB_TOTAL, 1);
+        return { result: AssignResult.OK, server };
+      }
+      // another worker took its last slot between our look and our reservation: try the others
+      // (found by the multi-worker simulation: returning FULL here queued a session beside a free server)
+      left = left.filter((s) => s !== server);
+    }
+    return { result: AssignResult.FULL, server: null };
   }
 
   /** Reserve a slot on a given server (retry on the same server, or a queue grant). */

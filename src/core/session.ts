@@ -187,6 +187,9 @@ export class Session implements ConnOwner, TimerTarget {
       this.fail('P', 'R', 503); // frontend without a backend
       return;
     }
+    // read before trying: a slot another worker frees after our failed try moves it, and the wait
+    // below then returns at once instead of sleeping on the new value (a lost wake-up otherwise)
+    const seq = this.host.table.releaseSeq(be.id);
     const { result, server } = be.assign(this.lbKey(), avoid);
     if (avoid && server) {
       // as HAProxy counts it: a redispatch that lands on the same server is a retry
@@ -202,9 +205,9 @@ export class Session implements ConnOwner, TimerTarget {
       this.ep.setState(EpState.ASS);
       this.connect();
     } else if (result === AssignResult.QUEUE_SERVER && server) {
-      this.enqueue(server);
+      this.enqueue(server, seq);
     } else if (result === AssignResult.FULL) {
-      this.enqueue(null);
+      this.enqueue(null, seq);
     } else {
       this.fail('S', 'C', 503); // no server available (HAProxy logs SC with <NOSRV>)
     }
@@ -216,7 +219,7 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   /** Wait in `server`'s queue (bounded by maxqueue), or in the backend queue when `server` is null. */
-  protected enqueue(server: ServerRuntime | null): void {
+  protected enqueue(server: ServerRuntime | null, seq: number): void {
     const be = this.be as BackendRuntime;
     const table = this.host.table;
     if (server) {
@@ -247,7 +250,7 @@ export class Session implements ConnOwner, TimerTarget {
     if (this.ep.state !== EpState.QUE) this.ep.setState(EpState.QUE);
     this.tQueueStart = this.host.sched.now();
     this.host.sched.arm(this.expTimer, this.timeouts.queue ?? this.timeouts.connect);
-    this.host.watchQueue(be);
+    this.host.watchQueue(be, seq);
   }
 
   /**

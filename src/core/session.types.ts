@@ -20,7 +20,7 @@ export interface SessionHost {
   logging(frontendId: number): boolean;
   sessionClosed(s: SessionLike): void;
   /** A session entered a queue of `be`: make sure a wake-up on slot release is pending. */
-  watchQueue(be: BackendRuntime): void;
+  watchQueue(be: BackendRuntime, seen: number): void;
   /** A slot of `be` was freed by this worker: grant queued sessions. */
   slotFreed(be: BackendRuntime): void;
   /** An exception escaped this session's code: report it (with the session id and stack). */

@@ -138,10 +138,13 @@ export class WorkerRuntime implements SessionHost {
 
   // ---- queues -----------------------------------------------------------------------------------
 
-  watchQueue(be: BackendRuntime): void {
+  /**
+   * Wait for a slot of `be` freed by any worker. `seen` is the release sequence read BEFORE the
+   * attempt that failed: if a release happened since, the wait returns at once.
+   */
+  watchQueue(be: BackendRuntime, seen: number): void {
     if (this.watching.has(be.id) || this.stopped) return;
     this.watching.add(be.id);
-    const seen = this.table.releaseSeq(be.id);
     const wait = this.opts.waitRelease ? this.opts.waitRelease(be.id, seen) : this.table.waitRelease(be.id, seen, 1000);
     if (!wait) {
       // the sequence moved already: a slot was freed meanwhile
@@ -167,6 +170,7 @@ export class WorkerRuntime implements SessionHost {
 
   /** Grant free slots to queued sessions: each server's own queue first, then the backend queue. */
   processQueue(be: BackendRuntime): void {
+    const seq = this.table.releaseSeq(be.id); // before the tries (see watchQueue)
     for (const srv of be.servers) {
       while (srv.queue.length > 0 && be.reserve(srv)) {
         const s = srv.queue[0] as Session;
@@ -179,7 +183,7 @@ export class WorkerRuntime implements SessionHost {
       if (result !== AssignResult.OK || !server) break;
       this.guard(head, () => head.grant(server));
     }
-    if (be.queue.length > 0 || be.servers.some((s) => s.queue.length > 0)) this.watchQueue(be);
+    if (be.queue.length > 0 || be.servers.some((s) => s.queue.length > 0)) this.watchQueue(be, seq);
   }
 
   // ---- operations ---------------------------------------------------------------------------------
