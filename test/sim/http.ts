@@ -63,6 +63,16 @@ export const Tolerate = {
    * the session with cD at once. When on, a request logged cD is not held to be answered.
    */
   clientTimeoutDuringResponse: false,
+  /**
+   * Seed 7480 (3 workers): a worker reads a backend's release sequence only after its attempt to
+   * reserve a slot failed (`Session.enqueue` → `watchQueue`, and `processQueue` → `watchQueue`),
+   * so a slot another worker frees in between is a lost wake-up: the worker sleeps on the new
+   * value while a slot is free, until the next release or its `Atomics.waitAsync` timeout (1 s);
+   * the queued session waits (or times out, 503 sQ). When on, a session queued in a worker whose
+   * wait began while the slot was already free may wait up to that timeout, not one wake-up.
+   * Fixed: the sequence is read before the attempt and handed to watchQueue().
+   */
+  lostWakeup: false,
 };
 
 /** What the runs exercised (`npm run sim -- --stats`): the races the HTTP checks are for. */

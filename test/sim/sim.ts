@@ -1,22 +1,24 @@
 /**
- * Deterministic simulation of a worker's core: the real scheduler, sessions, actors, endpoints,
- * load balancing and retries, on a simulated network with virtual time. Every event (connect
+ * Deterministic simulation of one to three workers' cores: the real schedulers, sessions, actors,
+ * endpoints, idle pools, load balancing, retries and queues, sharing one server table, on a
+ * simulated network with virtual time; the simulator plays the acceptor (least-loaded hand-off),
+ * the cross-worker wake-ups (`Atomics.waitAsync`) and the threads' interleaving. Every event (connect
  * accepted or refused, bytes in arbitrary splits, FIN, RST, backpressure, late close) happens at a
  * virtual time drawn from a seeded random source, so a run is a function of its seed: a failing
  * seed replays exactly. Invariants are checked after every event, not only at the end.
  */
 import { parseConfig } from '../../src/config/parse.ts';
-import { initTable } from '../../src/core/backend.ts';
+import { type BackendRuntime, initTable } from '../../src/core/backend.ts';
 import { IdlePool } from '../../src/core/idle-pool.ts';
 import { Scheduler } from '../../src/core/scheduler.ts';
 import type { Clock } from '../../src/core/scheduler.types.ts';
 import type { Session } from '../../src/core/session.ts';
-import type { Endpoint, Network, Transport, TransportReceiver } from '../../src/core/transport.types.ts';
+import type { Endpoint, Transport, TransportReceiver } from '../../src/core/transport.types.ts';
 import { WorkerRuntime } from '../../src/core/worker-runtime.ts';
 import { formatHttpLog, formatTcpLog } from '../../src/log/format.ts';
 import type { TcpLogFields } from '../../src/log/log.types.ts';
 import { ServerTable } from '../../src/shared-state/server-table.ts';
-import { BackendSlot, ServerSlot } from '../../src/shared-state/server-table.types.ts';
+import { BackendSlot, ServerOpState, ServerSlot } from '../../src/shared-state/server-table.types.ts';
 import { AnsweringHttpKinds, HttpClient, ReliableHttpKinds, type HttpClientPlan, HttpOrigin, type HttpServerKind, HttpServerKinds, Tolerate } from './http.ts';
 
 /** mulberry32: small, fast, good enough to draw schedules. */
@@ -60,41 +62,27 @@ interface Ev {
   readonly at: number;
   readonly seq: number;
   readonly fn: () => void;
+  /** The worker whose thread runs this event (-1: the acceptor or the simulated peers only). */
+  readonly owner: number;
 }
 
 /** Virtual time and the event queue (a binary heap on (time, sequence)). */
-class World implements Clock {
+class World {
   t = 0;
   private seq = 0;
   private heap: Ev[] = [];
-  private wake: Ev | null = null;
   private deferred: Array<() => void> = [];
   steps = 0;
+  /** The worker whose code is running now (-1: none); events scheduled now belong to it. */
+  ctx = -1;
+  /** Depth of preemption (an event of another worker run inside one of a worker's table accesses). */
+  private nested = 0;
 
-  now(): number {
-    return this.t;
-  }
-  arm(delayMs: number, fire: () => void): void {
-    const ev: Ev = {
-      at: this.t + delayMs,
-      seq: this.seq++,
-      fn: () => {
-        if (this.wake !== ev) return; // re-armed or disarmed since
-        this.wake = null;
-        fire();
-      },
-    };
-    this.wake = ev;
-    this.push(ev);
-  }
-  disarm(): void {
-    this.wake = null;
-  }
   defer(fn: () => void): void {
     this.deferred.push(fn);
   }
-  at(delay: number, fn: () => void): void {
-    this.push({ at: this.t + Math.max(0, delay), seq: this.seq++, fn });
+  at(delay: number, fn: () => void, owner = this.ctx): void {
+    this.push({ at: this.t + Math.max(0, delay), seq: this.seq++, fn, owner });
   }
   private push(ev: Ev): void {
     const h = this.heap;
@@ -145,6 +133,139 @@ class World implements Clock {
     this.runDeferred();
     return true;
   }
+  /**
+   * Worker `w` is between two accesses to the shared table: if an event of another thread (a
+   * worker, or the acceptor: `Acceptor`) is due now, and `draw()` says so, run the earliest such
+   * event here — that thread ran in between (threads are parallel; only each thread's own events
+   * keep their order, and an event of `w` or of the peers alone is never moved).
+   */
+  preempt(w: number, draw: () => boolean): boolean {
+    const h = this.heap;
+    const top = h[0];
+    if (this.nested > 0 || !top || top.at !== this.t) return false;
+    let pick = -1;
+    for (let i = 0; i < h.length; i++) {
+      const e = h[i] as Ev;
+      if (e.at !== this.t || e.owner === w || (e.owner < 0 && e.owner !== Acceptor)) continue;
+      if (pick < 0 || e.seq < (h[pick] as Ev).seq) pick = i;
+    }
+    if (pick < 0 || !draw()) return false;
+    const ev = this.removeAt(pick);
+    this.nested++;
+    this.steps++;
+    try {
+      ev.fn();
+    } finally {
+      this.nested--;
+    }
+    return true;
+  }
+  private removeAt(i: number): Ev {
+    const h = this.heap;
+    const ev = h[i] as Ev;
+    const last = h.pop() as Ev;
+    if (i < h.length) {
+      h[i] = last;
+      // sift up, then down
+      let j = i;
+      while (j > 0) {
+        const p = (j - 1) >> 1;
+        if (before(h[p] as Ev, last)) break;
+        h[j] = h[p] as Ev;
+        j = p;
+      }
+      h[j] = last;
+      for (;;) {
+        const l = 2 * j + 1;
+        if (l >= h.length) break;
+        const r = l + 1;
+        const c = r < h.length && before(h[r] as Ev, h[l] as Ev) ? r : l;
+        if (before(last, h[c] as Ev)) break;
+        h[j] = h[c] as Ev;
+        j = c;
+      }
+      h[j] = last;
+    }
+    return ev;
+  }
+}
+
+/** The owner of the acceptor's events (hand-offs, acks): a thread of its own, that may preempt a worker. */
+const Acceptor = -2;
+
+/** One worker's clock: the shared virtual time, and this worker's own wheel wake-up and run queue. */
+class WorkerClock implements Clock {
+  private wake: object | null = null;
+  private readonly world: World;
+  private readonly sim: Sim;
+  private readonly w: number;
+  constructor(world: World, sim: Sim, w: number) {
+    this.world = world;
+    this.sim = sim;
+    this.w = w;
+  }
+  now(): number {
+    return this.world.t;
+  }
+  arm(delayMs: number, fire: () => void): void {
+    const token = {};
+    this.wake = token;
+    this.world.at(
+      delayMs,
+      () => {
+        if (this.wake !== token) return; // re-armed or disarmed since
+        this.wake = null;
+        this.sim.as(this.w, fire);
+      },
+      this.w,
+    );
+  }
+  disarm(): void {
+    this.wake = null;
+  }
+  defer(fn: () => void): void {
+    this.world.defer(() => this.sim.as(this.w, fn));
+  }
+}
+
+/**
+ * A worker's own mapping of the shared table (as each worker thread maps the SharedArrayBuffer):
+ * before every access, another worker may run (the simulator's model of parallel threads).
+ */
+class SimTable extends ServerTable {
+  private readonly hook: (what: string, a: number, b: number) => void;
+  constructor(shared: ServerTable, hook: (what: string, a: number, b: number) => void) {
+    super(shared.init);
+    this.hook = hook;
+  }
+  override srv(id: number, slot: number): number {
+    this.hook('srv', id, slot);
+    return super.srv(id, slot);
+  }
+  override setSrv(id: number, slot: number, v: number): void {
+    this.hook('setSrv', id, slot);
+    super.setSrv(id, slot, v);
+  }
+  override addSrv(id: number, slot: number, d: number): number {
+    this.hook('addSrv', id, slot);
+    return super.addSrv(id, slot, d);
+  }
+  override be(id: number, slot: number): number {
+    this.hook('be', id, slot);
+    return super.be(id, slot);
+  }
+  override addBe(id: number, slot: number, d: number): number {
+    this.hook('addBe', id, slot);
+    return super.addBe(id, slot, d);
+  }
+  override tryReserve(id: number, maxconn: number): boolean {
+    this.hook('tryReserve', id, maxconn);
+    return super.tryReserve(id, maxconn);
+  }
+  override release(id: number, be: number): void {
+    this.hook('release', id, be);
+    super.release(id, be);
+  }
 }
 
 const before = (a: Ev, b: Ev): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
@@ -169,6 +290,12 @@ export class SimTransport implements Transport {
   /** Bytes the proxy wrote to this transport. */
   readonly written: Buffer[] = [];
   readonly sim: Sim;
+  /** The worker that owns this socket (-1 until a client is handed to one). */
+  worker = -1;
+  /** ` (worker N)` in a trace, with several workers. */
+  get tag(): string {
+    return this.sim.workers.length > 1 ? ` (worker ${this.worker})` : '';
+  }
   /** Events held while the proxy paused reading. */
   private heldData: Buffer[] = [];
   private heldEnd = false;
@@ -183,8 +310,9 @@ export class SimTransport implements Transport {
   }
 
   private command(what: string): boolean {
-    if (this.sim.trace) this.sim.trace(`t=${this.sim.world.t} transport ${this.id} <- ${what}`);
+    if (this.sim.trace) this.sim.trace(`t=${this.sim.world.t} transport ${this.id}${this.tag} <- ${what}`);
     this.sim.recordCommand(this, what);
+    this.sim.checkOwner(this, what);
     if (this.destroyed) {
       this.sim.violate(`${what} on transport ${this.id} after it was destroyed`);
       return false;
@@ -215,8 +343,9 @@ export class SimTransport implements Transport {
     this.sim.onEnd(this);
   }
   destroy(): void {
-    if (this.sim.trace) this.sim.trace(`t=${this.sim.world.t} transport ${this.id} <- destroy`);
+    if (this.sim.trace) this.sim.trace(`t=${this.sim.world.t} transport ${this.id}${this.tag} <- destroy`);
     this.sim.recordCommand(this, 'destroy');
+    this.sim.checkOwner(this, 'destroy');
     if (this.destroyed) return;
     this.destroyed = true;
     this.retired = true;
@@ -307,7 +436,7 @@ export class SimTransport implements Transport {
   emit(ev: 'connect' | 'data' | 'end' | 'drain' | 'error' | 'close', arg?: unknown): void {
     const r = this.receiver;
     if (!r) return;
-    if (this.sim.trace) this.sim.trace(`t=${this.sim.world.t} transport ${this.id} -> ${ev}${ev === 'data' ? ` ${JSON.stringify((arg as Buffer).toString('latin1').slice(0, 60))}` : ''}`);
+    if (this.sim.trace) this.sim.trace(`t=${this.sim.world.t} transport ${this.id}${this.tag} -> ${ev}${ev === 'data' ? ` ${JSON.stringify((arg as Buffer).toString('latin1').slice(0, 60))}` : ''}`);
     if (ev === 'data' || ev === 'end') this.sim.onDelivered(this, arg as Buffer | undefined);
     this.sim.deliver(this, () => {
       switch (ev) {
@@ -342,8 +471,34 @@ interface Client {
   received: Buffer[];
 }
 
+/** A simulated worker thread: its runtime, and its live sessions as the acceptor counts them (acks). */
+export interface SimWorker {
+  readonly id: number;
+  readonly rt: WorkerRuntime;
+  live: number;
+}
+
+/** A worker waiting on a backend's release sequence (`Atomics.waitAsync`). */
+interface Waiter {
+  readonly w: number;
+  readonly be: number;
+  readonly seen: number;
+  cb: (() => void) | null;
+  notified: boolean;
+  done: boolean;
+  /** The wait began while a slot its queued sessions could take was free already. */
+  readonly lost: boolean;
+}
+
+/** Longest delay between `Atomics.notify` and the waiting worker running its callback. */
+export const WakeMaxMs = 3;
+/** The timeout the worker passes to `Atomics.waitAsync` (src/core/worker-runtime.ts). */
+export const WaitTimeoutMs = 1000;
+
 export interface SimConfig {
   readonly seed: number;
+  /** Worker threads (1–3; default 1), each a WorkerRuntime, all sharing one server table. */
+  readonly workers?: number;
   /** `tcp` (the default) or `http`: then `servers` are HTTP origin kinds. */
   readonly mode?: 'tcp' | 'http';
   readonly clients: number;
@@ -362,8 +517,29 @@ export class Sim {
   readonly rng: Rng;
   readonly world = new World();
   readonly violations: Violation[] = [];
-  readonly rt: WorkerRuntime;
+  /** The workers, each a WorkerRuntime with its own scheduler and idle pool, on one shared table. */
+  readonly workers: SimWorker[] = [];
+  /** The shared server table (the checks read it directly, not through a worker's mapping). */
   readonly table: ServerTable;
+  /** Which worker logged each line of `logs`, and which ran each session. */
+  readonly logWorkers: number[] = [];
+  readonly sessionWorker = new Map<number, number>();
+  /** Several workers: schedules of the acceptor's acks, wake-ups and preemptions (not `rng`, so one worker draws as before). */
+  readonly xrng: Rng;
+  /** Several workers: let a worker's table accesses be preempted by another worker's event due now. */
+  interleave = true;
+  preemptions = 0;
+  /**
+   * What a run exercised of the shared table: sessions granted by a worker woken through the
+   * release sequence (a slot freed elsewhere, or by itself), and events after which a server at
+   * maxconn had its slots held by sessions of two or more workers.
+   */
+  readonly coverage = { wokenGrants: 0, fullAcrossWorkers: 0, lostWakeups: 0 };
+  private readonly woken = new Set<number>();
+  private rr = 0;
+  private waiters: Waiter[] = [];
+  /** Per worker and backend: since when a session waits in a queue while a slot it could take is free. */
+  private readonly starving = new Map<string, number>();
   readonly logs: string[] = [];
   /** The fields of every log line, in order (HTTP checks read them). */
   readonly logFields: TcpLogFields[] = [];
@@ -385,6 +561,7 @@ export class Sim {
 
   constructor(cfg: SimConfig) {
     this.rng = new Rng(cfg.seed);
+    this.xrng = new Rng(cfg.seed ^ 0x2545f491);
     this.serverKinds = cfg.servers;
     this.http = cfg.mode === 'http';
     this.cfgText = `
@@ -399,29 +576,163 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
     const config = parseConfig([{ name: 'sim.cfg', text: this.cfgText }]);
     this.table = ServerTable.create(cfg.servers.length, 1);
     initTable(config, this.table);
-    const net: Network = { connect: (host, port) => this.connect(host, port) };
-    this.rt = new WorkerRuntime({
-      workerId: 0,
-      config,
-      table: this.table,
-      sched: new Scheduler(this.world),
-      net,
-      wallClock: () => 1_764_000_000_000 + this.world.t,
-      random: () => this.rng.next(),
-      log: (f) => {
-        this.logFields.push(f);
-        this.logs.push(f.http ? formatHttpLog(f) : formatTcpLog(f));
-      },
-      onSessionClosed: () => {},
-      // one worker: every release is local and wakes the queue through the run queue; a wait
-      // that never resolves keeps real time out of the simulation
-      waitRelease: () => new Promise(() => {}),
-    });
-    // an exception inside the core is a bug the run must report, not a warning on stderr
-    this.rt.sessionFault = (s, err) => this.violate(`session ${s.id}: internal error: ${(err as Error)?.stack?.split('\n').slice(0, 3).join(' | ') ?? String(err)}`);
+    const n = cfg.workers ?? 1;
+    for (let w = 0; w < n; w++) {
+      const rt = new WorkerRuntime({
+        workerId: w,
+        config,
+        // each worker maps the shared buffer itself, as a worker thread does
+        table: new SimTable(this.table, (what, a, b) => this.preempt(w, what, a, b)),
+        sched: new Scheduler(new WorkerClock(this.world, this, w)),
+        net: { connect: (host, port) => this.connect(host, port, w) },
+        wallClock: () => 1_764_000_000_000 + this.world.t,
+        random: () => this.rng.next(),
+        log: (f) => {
+          this.logFields.push(f);
+          this.logWorkers.push(w);
+          this.logs.push(f.http ? formatHttpLog(f) : formatTcpLog(f));
+        },
+        onSessionClosed: () => this.closedAck(w),
+        // one worker: every release is local and wakes its queue through the run queue (a wait
+        // that never resolves keeps real time out). Several: Atomics.waitAsync, simulated
+        waitRelease: n === 1 ? () => new Promise(() => {}) : (be, seen) => this.waitRelease(w, be, seen),
+      });
+      // an exception inside the core is a bug the run must report, not a warning on stderr
+      rt.sessionFault = (s, err) => this.violate(`session ${s.id} (worker ${w}): internal error: ${(err as Error)?.stack?.split('\n').slice(0, 3).join(' | ') ?? String(err)}`);
+      if (n > 1) {
+        // observe only: count the sessions a queue pass granted after a wake-up through the table
+        const processQueue = rt.processQueue.bind(rt);
+        rt.processQueue = (be) => {
+          const queued = () => be.queue.length + be.servers.reduce((k, srv) => k + srv.queue.length, 0);
+          const before = queued();
+          processQueue(be);
+          if (this.woken.delete(w)) this.coverage.wokenGrants += Math.max(0, before - queued());
+        };
+      }
+      this.workers.push({ id: w, rt, live: 0 });
+    }
     for (let i = 0; i < cfg.clients; i++) {
       if (this.http) this.addHttpClient(i);
       else this.addClient(i);
+    }
+  }
+
+  /** Run `fn` as worker `w`'s code: what it schedules is its own, what it commands must be its own. */
+  as<T>(w: number, fn: () => T): T {
+    const prev = this.world.ctx;
+    this.world.ctx = w;
+    try {
+      return fn();
+    } finally {
+      this.world.ctx = prev;
+    }
+  }
+
+  /** The worker running now (-1: none). */
+  get running(): number {
+    return this.world.ctx;
+  }
+
+  /** A worker accessed the shared table: another worker's event due now may run first. */
+  private preempt(w: number, what: string, a: number, b: number): void {
+    if (this.trace && (what === 'release' || what === 'tryReserve')) this.trace(`t=${this.world.t} worker ${w} table.${what}(server ${a}): CUR_CONN ${this.table.srv(a, ServerSlot.CUR_CONN)}, release sequence ${this.table.releaseSeq(0)}`);
+    if (!this.interleave || this.workers.length < 2) return;
+    const trace = this.trace;
+    const draw = () => {
+      const yes = this.xrng.chance(0.5);
+      if (yes && trace) trace(`t=${this.world.t} worker ${w} preempted before table.${what}(${a}, ${b}): another worker's event runs now`);
+      return yes;
+    };
+    if (this.world.preempt(w, draw)) this.preemptions++;
+  }
+
+  // ---- the acceptor's part ------------------------------------------------------------------------
+
+  /**
+   * Hand a client to a worker as the acceptor does (src/acceptor/acceptor.ts `pickWorker` and
+   * `leastLoaded`, reimplemented: that module imports node:net and worker_threads): the ready
+   * worker with the fewest live sessions as counted from its acks, scanning from a round-robin
+   * start that moves on at every pick, so ties go round robin.
+   */
+  private accept(t: SimTransport, start: () => void, accepted: (s: Session | null) => void): void {
+    const n = this.workers.length;
+    let best: SimWorker | undefined;
+    for (let k = 0; k < n; k++) {
+      const w = this.workers[(this.rr + k) % n] as SimWorker;
+      if (!best || w.live < best.live) best = w;
+    }
+    this.rr = (this.rr + 1) % n;
+    const w = best as SimWorker;
+    w.live++;
+    t.worker = w.id;
+    const run = () =>
+      this.as(w.id, () => {
+        const s = w.rt.accept(t, 0);
+        if (s) this.sessionWorker.set(s.id, w.id);
+        accepted(s);
+        start();
+      });
+    // the acceptor ran in the middle of worker w's code (a preemption): w takes the socket after
+    if (this.running === w.id) this.world.at(0, run, w.id);
+    else run();
+  }
+
+  /** The worker's `closed` ack reaches the acceptor (a message: a little later, several workers). */
+  private closedAck(w: number): void {
+    const sw = this.workers[w] as SimWorker;
+    if (this.workers.length === 1) sw.live--;
+    else this.world.at(this.xrng.int(0, 3), () => sw.live--, Acceptor);
+  }
+
+  // ---- Atomics.waitAsync on a backend's release sequence, simulated ---------------------------------
+
+  /**
+   * As `table.waitRelease(be, seen, 1000)`: null when the sequence moved already, else a thenable
+   * the simulator resolves when a release moves it (checked after every event: `Atomics.notify`
+   * then wakes the waiting worker 0–`WakeMaxMs` ms later, drawn from the seed) or after 1 s. Not a
+   * Promise: the simulation runs synchronously, the callback runs as the waiting worker's code.
+   */
+  private waitRelease(w: number, be: number, seen: number): Promise<unknown> | null {
+    this.preempt(w, 'waitAsync', be, seen);
+    if (this.table.releaseSeq(be) !== seen) {
+      this.trace?.(`t=${this.world.t} worker ${w} waitAsync(backend ${be}, seq ${seen}): not-equal, sequence at ${this.table.releaseSeq(be)}`);
+      return null;
+    }
+    // the worker goes to sleep while one of its queued sessions could take a free slot: the
+    // release it needed came before this wait (Tolerate.lostWakeup)
+    const rt = (this.workers[w] as SimWorker).rt;
+    const stuck = this.stuckOn(rt.backends[be] as BackendRuntime);
+    const lost = stuck !== undefined;
+    if (lost) this.coverage.lostWakeups++;
+    this.trace?.(`t=${this.world.t} worker ${w} waitAsync(backend ${be}, seq ${seen})${lost ? ` while server ${stuck} has a free slot: a lost wake-up` : ''}`);
+    const waiter: Waiter = { w, be, seen, cb: null, notified: false, done: false, lost };
+    this.waiters.push(waiter);
+    this.world.at(WaitTimeoutMs, () => this.wakeWaiter(waiter), w);
+    return {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose (see above)
+      then: (cb: () => void) => {
+        waiter.cb = cb;
+      },
+    } as unknown as Promise<unknown>;
+  }
+
+  private wakeWaiter(waiter: Waiter): void {
+    if (waiter.done) return;
+    waiter.done = true;
+    this.waiters = this.waiters.filter((x) => x !== waiter);
+    const cb = waiter.cb;
+    if (waiter.notified) this.woken.add(waiter.w);
+    this.trace?.(`t=${this.world.t} worker ${waiter.w} wakes from waitAsync(backend ${waiter.be}, seq ${waiter.seen})${waiter.notified ? '' : ': timed out'}`);
+    if (cb) this.as(waiter.w, cb);
+  }
+
+  /** After every event: a release moved a sequence some worker waits on — wake it, a little later. */
+  private notifyWaiters(): void {
+    for (const x of this.waiters) {
+      if (x.notified || this.table.releaseSeq(x.be) === x.seen) continue;
+      x.notified = true;
+      this.trace?.(`t=${this.world.t} notify: backend ${x.be} sequence ${x.seen} -> ${this.table.releaseSeq(x.be)}, worker ${x.w} to wake`);
+      this.world.at(this.xrng.int(0, WakeMaxMs), () => this.wakeWaiter(x), x.w);
     }
   }
 
@@ -435,11 +746,14 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
     const prevRetired = this.deliveringWasRetired;
     this.delivering = t;
     this.deliveringWasRetired = t.retired;
+    const ctx = this.world.ctx;
+    this.world.ctx = t.worker;
     try {
       fn();
     } catch (err) {
       this.violate(`exception out of an event of transport ${t.id}: ${(err as Error)?.stack?.split('\n').slice(0, 3).join(' | ') ?? String(err)}`);
     } finally {
+      this.world.ctx = ctx;
       this.delivering = prev;
       this.deliveringWasRetired = prevRetired;
     }
@@ -453,12 +767,19 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
     }
   }
 
+  /** A socket is commanded only by the worker that owns it (its session's, or its idle pool's). */
+  checkOwner(t: SimTransport, what: string): void {
+    const w = this.running;
+    if (w !== t.worker) this.violate(`'${what}' on transport ${t.id} of worker ${t.worker} by ${w < 0 ? 'no worker' : `worker ${w}`}`);
+  }
+
   // ---- servers --------------------------------------------------------------------------------
 
-  private connect(host: string, port: number): Transport {
+  private connect(host: string, port: number, w: number): Transport {
     const idx = port - 7000;
     const kind = this.serverKinds[idx] ?? 'refuse';
     const t = new SimTransport(this, { address: host, port, family: 'IPv4' });
+    t.worker = w;
     if (this.http) return this.connectHttp(t, kind as HttpServerKind);
     const sc: ServerConn = { t, kind: kind as ServerKind };
     this.serverConns.set(t, sc);
@@ -577,9 +898,28 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
     const payload = Buffer.from(`<C${id}:${'x'.repeat(this.rng.int(0, 40))}>`);
     const c: Client = { id, kind, t, payload, session: null, received: [] };
     this.clients.push(c);
-    const start = this.rng.int(0, 300);
-    this.world.at(start, () => {
-      c.session = this.rt.accept(t, 0);
+    const start = this.startAt();
+    this.world.at(
+      start,
+      () => {
+        this.accept(t, () => this.scriptClient(c), (s) => (c.session = s));
+      },
+      Acceptor,
+    );
+  }
+
+  /**
+   * When a client connects: 0–300 ms; with several workers on a 10 ms grid, so that clients arrive
+   * together on different workers and race for the same slots (one draw either way).
+   */
+  private startAt(): number {
+    return this.workers.length > 1 ? this.rng.int(0, 30) * 10 : this.rng.int(0, 300);
+  }
+
+  /** A TCP client's request, in random splits at random times, then maybe FIN or an abort. */
+  private scriptClient(c: Client): void {
+    const { t, kind, payload } = c;
+    {
       if (kind === 'silent') return;
       // the request in random splits at random times, then maybe FIN or an abort
       let at = 0;
@@ -599,7 +939,7 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
         });
       }
       if (kind === 'abort') this.world.at(at + this.rng.int(0, 300), () => t.reset());
-    });
+    }
   }
 
   /** An HTTP client: its plan (requests, pipelining, version, abort, end) drawn from the seed. */
@@ -623,10 +963,13 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
     this.httpByTransport.set(t, c);
     const client: Client = { id, kind: 'polite', t, payload: Buffer.alloc(0), session: null, received: [] };
     this.clients.push(client);
-    this.world.at(rng.int(0, 300), () => {
-      client.session = this.rt.accept(t, 0);
-      c.start();
-    });
+    this.world.at(
+      this.startAt(),
+      () => {
+        this.accept(t, () => c.start(), (s) => (client.session = s));
+      },
+      Acceptor,
+    );
   }
 
   // ---- invariants -------------------------------------------------------------------------------
@@ -651,27 +994,112 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
       if (t.retired) continue;
       const actor = t.receiver as { id: number; owner?: unknown } | null;
       const owner = actor?.owner as Session | IdlePool | null | undefined;
+      const mine = this.workers[t.worker]?.rt;
       if (!owner) this.violate(`server transport ${t.id} is open with no owner`);
       else if (owner instanceof IdlePool) {
-        if (owner !== this.rt.pool || !this.poolHolds(actor?.id ?? -1)) this.violate(`server transport ${t.id} is owned by the idle pool, which does not list it`);
+        if (owner !== mine?.pool) this.violate(`server transport ${t.id} of worker ${t.worker} is in the idle pool of another worker`);
+        else if (!this.poolHolds(owner, actor?.id ?? -1)) this.violate(`server transport ${t.id} is owned by the idle pool, which does not list it`);
         const o = this.origins.get(t);
         // parked before its response was all in: the next request would read the rest (cross-talk)
         if (o && o.inFlight > 0 && !this.off.has('pool-in-flight')) this.violate(`server transport ${t.id} is in the idle pool while its server is still sending a response`);
       } else if (owner.closed) this.violate(`server transport ${t.id} is open, owned by closed session ${owner.id}`);
+      else if (mine?.sessions.get(owner.id) !== owner) this.violate(`server transport ${t.id} of worker ${t.worker} is owned by session ${owner.id} of worker ${this.sessionWorker.get(owner.id)}`);
       // HTTP: a FIN from the server ends the connection at once, in the pool or in a session (no CLOSE-WAIT)
       if (this.http && t.endDelivered && !t.destroyed && !t.closing && !this.off.has('close-wait')) this.violate(`server transport ${t.id} left open (CLOSE-WAIT) after its FIN was delivered`);
     }
   }
 
+  /**
+   * The shared table against the workers, after every event: each server's CUR_CONN is the number
+   * of sessions holding a slot on it in all workers together, and never above its `maxconn` (the
+   * global limit the table exists for); each QUEUE counter is the number of sessions in that queue
+   * in all workers. And no session waits in a queue while a slot it could take is free for longer
+   * than `WakeMaxMs` (the notify-to-callback delay; the queue is processed in the same run-queue
+   * pass, at the same virtual time): a release anywhere must reach the queues everywhere.
+   */
+  private checkTable(): void {
+    const t = this.table;
+    const nSrv = t.init.servers;
+    for (let i = 0; i < nSrv; i++) {
+      let held = 0;
+      let queued = 0;
+      let holding = 0;
+      for (const w of this.workers) {
+        for (const s of w.rt.sessions.values()) {
+          if (s.ep.slotHeld && s.ep.server?.id === i) {
+            held++;
+            holding |= 1 << w.id;
+          }
+        }
+        for (const b of w.rt.backends) for (const srv of b.servers) if (srv.id === i) queued += srv.queue.length;
+      }
+      const cur = t.srv(i, ServerSlot.CUR_CONN);
+      const max = t.srv(i, ServerSlot.MAXCONN);
+      if (cur !== held) this.violate(`server ${i}: CUR_CONN ${cur} in the shared table, ${held} sessions hold a slot on it (${this.holders(i)})`);
+      if (max > 0 && Math.max(cur, held) > max) this.violate(`server ${i}: ${held} sessions hold a slot (CUR_CONN ${cur}) over maxconn ${max} (${this.holders(i)})`);
+      if (max > 0 && held === max && (holding & (holding - 1)) !== 0) this.coverage.fullAcrossWorkers++;
+      if (t.srv(i, ServerSlot.QUEUE) !== queued) this.violate(`server ${i}: QUEUE ${t.srv(i, ServerSlot.QUEUE)} in the shared table, ${queued} sessions queued on it`);
+    }
+    const beQueued = this.workers.reduce((n, w) => n + (w.rt.backends[0]?.queue.length ?? 0), 0);
+    if (t.be(0, BackendSlot.QUEUE) !== beQueued) this.violate(`backend QUEUE ${t.be(0, BackendSlot.QUEUE)} in the shared table, ${beQueued} sessions in the backend queues`);
+    // a queued session and a free slot it could take: not for longer than a wake-up
+    for (const w of this.workers) {
+      for (const be of w.rt.backends) {
+        const key = `${w.id}:${be.id}`;
+        const stuck = this.stuckOn(be);
+        if (stuck === undefined) {
+          this.starving.delete(key);
+          continue;
+        }
+        const since = this.starving.get(key);
+        const lost = this.waiters.some((x) => x.w === w.id && x.be === be.id && x.lost);
+        if (since === undefined) this.starving.set(key, this.world.t);
+        else if (this.world.t - since > (lost && Tolerate.lostWakeup ? WaitTimeoutMs + WakeMaxMs : WakeMaxMs)) {
+          const srv = be.servers.find((x) => x.id === stuck);
+          const q = srv && srv.queue.length > 0 ? srv.queue : be.queue;
+          const where = q === be.queue ? 'backend queue' : `queue of server ${stuck}`;
+          const why = lost ? ': its worker began waiting on the release sequence after the release it needed (a lost wake-up)' : '';
+          this.violate(`worker ${w.id}: session ${(q[0] as Session).id} waits in the ${where} while server ${stuck} has had a free slot since t=${since} (CUR_CONN ${t.srv(stuck, ServerSlot.CUR_CONN)}, maxconn ${t.srv(stuck, ServerSlot.MAXCONN)})${why}`);
+          this.starving.delete(key);
+        }
+      }
+    }
+  }
+
+  /**
+   * A server with a free slot that a session queued in this worker's part of `be` could take (its
+   * own server, or any usable one for the backend queue), read from the shared table — not through
+   * the worker's mapping, which may preempt.
+   */
+  private stuckOn(be: BackendRuntime): number | undefined {
+    const t = this.table;
+    const free = (id: number) => {
+      const max = t.srv(id, ServerSlot.MAXCONN);
+      const up = t.state(id) === ServerOpState.UP && t.srv(id, ServerSlot.WEIGHT) > 0;
+      return up && (max === 0 || t.srv(id, ServerSlot.CUR_CONN) < max);
+    };
+    for (const srv of be.servers) if (srv.queue.length > 0 && free(srv.id)) return srv.id;
+    if (be.queue.length > 0) for (const srv of be.servers) if (free(srv.id)) return srv.id;
+    return undefined;
+  }
+
+  private holders(i: number): string {
+    const out: string[] = [];
+    for (const w of this.workers) for (const s of w.rt.sessions.values()) if (s.ep.slotHeld && s.ep.server?.id === i) out.push(`w${w.id}:${s.id}`);
+    return out.join(' ') || 'none';
+  }
+
   /** The pool's own list (private in src/: read for the check only). */
-  private poolHolds(connId: number): boolean {
-    return (this.rt.pool as unknown as { byConn: Map<number, unknown> }).byConn.has(connId);
+  private poolHolds(pool: IdlePool, connId: number): boolean {
+    return (pool as unknown as { byConn: Map<number, unknown> }).byConn.has(connId);
   }
 
   /** Checked once nothing is left to happen. */
   checkEnd(): void {
-    if (this.rt.sessions.size !== 0) this.violate(`${this.rt.sessions.size} sessions left: ${[...this.rt.sessions.values()].map((s) => `${s.id}:${s.ep.state}`).join(' ')}`);
-    if (this.rt.sched.timersPending !== 0) this.violate(`${this.rt.sched.timersPending} timers left armed`);
+    for (const { id, rt } of this.workers) {
+      if (rt.sessions.size !== 0) this.violate(`worker ${id}: ${rt.sessions.size} sessions left: ${[...rt.sessions.values()].map((s) => `${s.id}:${s.ep.state}`).join(' ')}`);
+      if (rt.sched.timersPending !== 0) this.violate(`worker ${id}: ${rt.sched.timersPending} timers left armed`);
+    }
     for (const [t] of this.serverConns) if (!t.retired) this.violate(`server transport ${t.id} left open`);
     for (const c of this.clients) {
       if (c.session && !c.t.retired && !c.t.destroyed) this.violate(`client ${c.id} transport left open`);
@@ -703,7 +1131,7 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
 
   /** At the end of an HTTP run: the pool, the log lines of every client, the answers. */
   private checkEndHttp(): void {
-    if (this.rt.pool.size !== 0) this.violate(`${this.rt.pool.size} connections left in the idle pool after its purge delay`);
+    for (const { id, rt } of this.workers) if (rt.pool.size !== 0) this.violate(`worker ${id}: ${rt.pool.size} connections left in the idle pool after its purge delay`);
     const answering = this.serverKinds.every((k) => AnsweringHttpKinds.has(k));
     const reliable = this.serverKinds.every((k) => ReliableHttpKinds.has(k));
     for (const c of this.httpClients) {
@@ -745,7 +1173,9 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
   /** Run to the end (bounded); returns the violations. */
   run(maxSteps = 200_000): Violation[] {
     while (this.world.step()) {
+      this.notifyWaiters();
       this.checkStep();
+      this.checkTable();
       if (this.violations.length > 0) return this.violations;
       if (this.world.steps > maxSteps) {
         this.violate(`no end after ${maxSteps} steps`);
@@ -762,7 +1192,17 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
  * seed draws the same scenario as before HTTP was simulated).
  */
 export function scenario(seed: number): SimConfig {
-  return new Rng(seed ^ 0x5bd1e995).chance(0.5) ? httpScenario(seed) : tcpScenario(seed);
+  const cfg = new Rng(seed ^ 0x5bd1e995).chance(0.5) ? httpScenario(seed) : tcpScenario(seed);
+  return { ...cfg, workers: workersOf(seed) };
+}
+
+/**
+ * How many worker threads a seed runs (1, 2 or 3, a third each), from a stream of its own: a seed
+ * drawing 1 runs exactly as before workers were simulated; one drawing 2 or 3 keeps its config
+ * and clients but not its schedule (clients arrive on a 10 ms grid, and the workers interleave).
+ */
+export function workersOf(seed: number): number {
+  return new Rng(seed ^ 0x68e31da4).int(1, 3);
 }
 
 /** The seeds among `from..from+count-1` that draw the given mode. */
