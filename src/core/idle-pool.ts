@@ -123,8 +123,14 @@ export class IdlePool implements ConnOwner {
       const shared = list.length - (this.privateCount.get(server.id) ?? 0);
       const u = this.usageOf(server);
       if ((max >= 0 && shared >= max) || shared + u.used >= Math.max(u.peak, u.prevPeak, 1)) {
-        this.stats.refused++;
-        return false;
+        // full: the oldest shared one goes, not this one (the most recently used is the likeliest
+        // to be alive, and the session that used it will most likely ask again)
+        const oldest = max === 0 ? undefined : list.find((e) => e.privateTo === 0);
+        if (!oldest) {
+          this.stats.refused++;
+          return false;
+        }
+        this.evict(oldest, false);
       }
     }
     const e = new IdleConn(this, conn, server, uses, privateTo);

@@ -72,6 +72,10 @@ listen never
     bind 127.0.0.1:0
     http-reuse never
     server s1 127.0.0.1:${app.port} pool-purge-delay 300ms
+listen aggressive
+    bind 127.0.0.1:0
+    http-reuse aggressive
+    server s1 127.0.0.1:${app.port} pool-purge-delay 300ms
 listen always
     bind 127.0.0.1:0
     http-reuse always
@@ -156,6 +160,25 @@ test('http-reuse safe (default): the first request of a client connection never 
 test('http-reuse always: sequential clients share idle connections (at most one per worker)', async () => {
   const conns = await connsFor('always', 8);
   assert.ok(conns.size <= 2, `${conns.size} server connections for 8 sequential clients`);
+});
+
+test('http-reuse aggressive: a first request takes only a connection that served two requests already', async () => {
+  const conn = async () => (await request(p.port('aggressive'), get('/'))).headers.get('x-conn');
+  // one-request clients alternate between the two workers: each worker parks a connection used once
+  const usedOnce = [await conn(), await conn()];
+  // more first requests: a connection used once is not proven, so none of them takes one
+  for (const c of [await conn(), await conn()]) assert.ok(!usedOnce.includes(c), `conn ${c} was used once already (${usedOnce})`);
+  // a client connection with two requests proves its server connection (it served two)
+  const a = await RawClient.connect(p.port('aggressive'));
+  a.send(get('/'));
+  const first = (await a.response()).headers.get('x-conn');
+  a.send(get('/'));
+  assert.equal((await a.response()).headers.get('x-conn'), first, 'the session keeps its own connection');
+  a.close();
+  await new Promise((r) => setTimeout(r, 20));
+  // of the next two one-request clients, the one on that worker takes the proven connection
+  const next = [await conn(), await conn()];
+  assert.ok(next.includes(first), `a first request took the proven connection ${first} (${next})`);
 });
 
 test('http-reuse never: a server connection stays with its client connection only', async () => {
