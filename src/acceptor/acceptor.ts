@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import type { Remote } from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { unpack } from 'msgpackr';
 import type { Config } from '../config/config.types.ts';
@@ -209,7 +210,12 @@ export class Acceptor {
       reusePort: this.opts.reusePort,
     };
     const worker = new Worker(this.opts.workerUrl, { workerData: init, transferList: [port2] });
+    let exitedNow = (): void => undefined;
+    const exited = new Promise<void>((resolve) => {
+      exitedNow = resolve;
+    });
     const slot: WorkerSlot = {
+      exited,
       index,
       workerId,
       gen,
@@ -241,6 +247,7 @@ export class Acceptor {
       });
       worker.on('exit', (code) => {
         port1.close();
+        exitedNow();
         if (slot.state === WorkerState.STARTING) reject(new Error(`worker ${workerId} exited with code ${code} while starting`));
         this.onExit(slot, code);
       });
@@ -395,8 +402,8 @@ export class Acceptor {
 
   /** Every worker's facts, those of retiring generations included (`show info`, `show activity`). */
   async workerInfo(): Promise<WorkerInfo[]> {
-    const all = await Promise.all(this.readyWorkers(true).map((w) => w.control.info()));
-    return all.sort((a, b) => a.workerId - b.workerId);
+    const all = await Promise.all(this.readyWorkers(true).map((w) => ask(w, (c) => c.info())));
+    return all.filter((x) => x !== undefined).sort((a, b) => a.workerId - b.workerId);
   }
 
   /** Workers of replaced generations still finishing their sessions. */
@@ -407,13 +414,14 @@ export class Acceptor {
   }
 
   async sessions(): Promise<SessionSnapshot[]> {
-    const parts = await Promise.all(this.readyWorkers(true).map((w) => w.control.sessions()));
-    return parts.flatMap((ab: ArrayBuffer) => unpack(new Uint8Array(ab)) as SessionSnapshot[]);
+    const parts = await Promise.all(this.readyWorkers(true).map((w) => ask(w, (c) => c.sessions())));
+    return parts.flatMap((ab) => (ab ? (unpack(new Uint8Array(ab)) as SessionSnapshot[]) : []));
   }
 
   /** Per-proxy counters of the current generation (numbered by its config). */
   async proxyCounters(): Promise<ProxyCounters[]> {
-    return Promise.all(this.readyWorkers().map((w) => w.control.proxyCounters()));
+    const all = await Promise.all(this.readyWorkers().map((w) => ask(w, (c) => c.proxyCounters())));
+    return all.filter((x) => x !== undefined);
   }
 
   /**
@@ -428,7 +436,7 @@ export class Acceptor {
     for (let i = 0; i < servers; i++) for (const slot of marks) this.table.setSrv(i, slot, 0);
     const beMarks = all ? [BackendSlot.MAX_QUEUE_SEEN, BackendSlot.RETRIES, BackendSlot.REDISPATCHES, BackendSlot.CONN_ERRORS] : [BackendSlot.MAX_QUEUE_SEEN];
     for (let i = 0; i < backends; i++) for (const slot of beMarks) this.table.setBe(i, slot, 0);
-    await Promise.all(this.readyWorkers().map((w) => w.control.clearCounters(all)));
+    await Promise.all(this.readyWorkers().map((w) => ask(w, (c) => c.clearCounters(all))));
   }
 
   /**
@@ -436,12 +444,12 @@ export class Acceptor {
    * the sessions queued on it to the backend queue. Resolves with the sessions requeued.
    */
   async serverDown(serverId: number): Promise<number> {
-    const r = await Promise.all(this.readyWorkers().map((w) => w.control.serverDown(serverId)));
-    return r.reduce((a, b) => a + b, 0);
+    const r = await Promise.all(this.readyWorkers().map((w) => ask(w, (c) => c.serverDown(serverId))));
+    return r.reduce((a: number, b) => a + (b ?? 0), 0);
   }
 
   async shutdownSession(id: number): Promise<boolean> {
-    const r = await Promise.all(this.readyWorkers(true).map((w) => w.control.shutdownSession(id)));
+    const r = await Promise.all(this.readyWorkers(true).map((w) => ask(w, (c) => c.shutdownSession(id))));
     return r.some(Boolean);
   }
 
@@ -492,6 +500,15 @@ export class Acceptor {
       if (this.allDead()) resolve();
     });
   }
+}
+
+/**
+ * A request to a worker over its control channel, or undefined if the worker exits first: a
+ * stopping worker closes its channel once its last session ends, and a request that crossed that
+ * close would otherwise never be answered.
+ */
+function ask<T>(w: WorkerSlot, f: (c: Remote<WorkerControl>) => Promise<T>): Promise<T | undefined> {
+  return Promise.race([f(w.control), w.exited.then(() => undefined)]);
 }
 
 function newGeneration(id: number, cfg: Config, table: ServerTable, threads: number, firstWorkerId: number): Generation {

@@ -38,6 +38,8 @@ export interface WorkerSlot {
   /** Live sessions per listener (for bind maxconn accounting when it dies). */
   readonly liveByListener: Map<number, number>;
   readonly spawnedAt: number;
+  /** Resolves when the thread has exited. */
+  readonly exited: Promise<void>;
 }
 
 /** One listening socket of a frontend `bind` line. */
