@@ -1,27 +1,34 @@
 import type { Worker } from 'node:worker_threads';
 import type { Remote } from 'comlink/dist/esm/comlink.mjs';
 import type net from 'node:net';
-import type { BindConfig } from '../config/config.types.ts';
+import type { BindConfig, Config } from '../config/config.types.ts';
+import type { ServerTable } from '../shared-state/server-table.ts';
 import type { WorkerControl } from './messages.types.ts';
 
 export const WorkerState = {
   STARTING: 'STARTING', // spawned, READY not seen yet: no socket is sent to it
   READY: 'READY',
   STOPPING: 'STOPPING', // told to stop: finishing its sessions
+  RETIRING: 'RETIRING', // its generation was replaced by a reload: finishing its sessions, then gone
   DEAD: 'DEAD',
 } as const;
 export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
 
 export const WorkerTransitions: Record<WorkerState, readonly WorkerState[]> = {
-  STARTING: ['READY', 'DEAD', 'STOPPING'],
-  READY: ['STOPPING', 'DEAD'],
+  STARTING: ['READY', 'DEAD', 'STOPPING', 'RETIRING'],
+  READY: ['STOPPING', 'RETIRING', 'DEAD'],
   STOPPING: ['DEAD'],
+  RETIRING: ['DEAD'],
   DEAD: [],
 };
 
 /** The acceptor's record of one worker thread. */
 export interface WorkerSlot {
+  /** Its place in its generation (a respawn takes the same place). */
   readonly index: number;
+  /** Its id in `show info`, `show sess`…: unique in the process, across generations. */
+  readonly workerId: number;
+  readonly gen: Generation;
   readonly worker: Worker;
   readonly control: Remote<WorkerControl>;
   state: WorkerState;
@@ -31,16 +38,45 @@ export interface WorkerSlot {
   /** Live sessions per listener (for bind maxconn accounting when it dies). */
   readonly liveByListener: Map<number, number>;
   readonly spawnedAt: number;
+  /** Resolves when the thread has exited. */
+  readonly exited: Promise<void>;
 }
 
 /** One listening socket of a frontend `bind` line. */
 export interface ListenerSlot {
+  /** Its index in its generation's config order (frontends, then their binds): what workers get. */
   readonly id: number;
+  readonly gen: Generation;
   readonly frontendId: number;
   readonly bind: BindConfig;
   readonly server: net.Server;
   live: number;
   accepted: number;
+}
+
+/**
+ * What one configuration runs on: the config, its shared server table, its workers and the
+ * listeners as numbered by that config. A reload builds the next generation beside the current
+ * one, switches the listeners to it, and retires the old one once its workers have finished.
+ */
+export interface Generation {
+  /** 1 at start-up, +1 per reload. */
+  readonly id: number;
+  readonly cfg: Config;
+  readonly table: ServerTable;
+  readonly threads: number;
+  readonly workers: WorkerSlot[];
+  readonly listeners: ListenerSlot[];
+  /** Live sessions per frontend (frontend maxconn), by this config's frontend ids. */
+  readonly feLive: number[];
+  /** The `workerId` of its first worker. */
+  readonly firstWorkerId: number;
+  rr: number;
+}
+
+/** The key a listener is matched by across a reload: the same socket serves the same bind. */
+export function bindKey(b: BindConfig): string {
+  return b.fd !== undefined ? `fd@${b.fd}` : `${b.host}:${b.port}`;
 }
 
 /** A client socket accepted while a `maxconn` was reached: held paused until a slot frees. */

@@ -15,8 +15,20 @@ export const RELEASE_DATE = '2026/11/25';
 /** The health state of a checked server by global id (undefined: not checked). */
 export type CheckStateOf = (serverId: number) => CheckState | undefined;
 
-export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number, checks: CheckStateOf = () => undefined): RuntimeHost {
+export interface RuntimeHostHooks {
+  /** The health state of a server of the current generation (its checker changes on reload). */
+  readonly checks?: CheckStateOf;
+  /** Re-read the configuration files and switch to them (`reload`); resolves with the report. */
+  readonly reload?: () => Promise<{ ok: boolean; messages: readonly string[] }>;
+}
+
+/**
+ * Every answer reads the acceptor's current generation (its config, server table and workers) at
+ * the time of the command, so the stats socket reports the new configuration right after a reload.
+ */
+export function runtimeHost(acc: Acceptor, hooks: RuntimeHostHooks = {}): RuntimeHost {
   let debugCommands = 0;
+  const checks: CheckStateOf = (id) => hooks.checks?.(id);
   return {
     node: os.hostname(),
     fdLimit,
@@ -32,8 +44,19 @@ export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number, checks
     releaseDate: RELEASE_DATE,
     pid: process.pid,
     startedAt: acc.startedAt,
-    nbthread,
-    maxconn: cfg.global.maxconn,
+    get nbthread() {
+      return acc.gen.threads;
+    },
+    get maxconn() {
+      return acc.cfg.global.maxconn;
+    },
+    reloads: () => acc.reloads,
+    generation: () => acc.gen.id,
+    retiringWorkers: () => acc.retiringWorkers,
+    reload: async () => {
+      if (!hooks.reload) return { ok: false, messages: ['[ALERT] reload is not available in this process'] };
+      return hooks.reload();
+    },
     currConns: () => acc.live,
     cumConns: () => acc.totalAccepted,
     lostSessions: () => acc.lostSessions,
@@ -43,9 +66,10 @@ export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number, checks
     sessions: () => acc.sessions(),
     shutdownSession: (id) => acc.shutdownSession(id),
     crashWorker: (index) => acc.crashWorker(index),
-    statRows: () => statRows(acc, cfg, checks),
-    server: (path) => serverHandle(acc, cfg, path),
+    statRows: () => statRows(acc, acc.cfg, checks),
+    server: (path) => serverHandle(acc, acc.cfg, path),
     serversConn: (backend) => {
+      const cfg = acc.cfg;
       const rows: ServerConnRow[] = [];
       let sid = 0;
       let found = backend === undefined;
@@ -74,6 +98,7 @@ export function runtimeHost(acc: Acceptor, cfg: Config, nbthread: number, checks
       return found ? rows : null;
     },
     serversState: (backend) => {
+      const cfg = acc.cfg;
       const rows: ServerStateRow[] = [];
       let sid = 0;
       let found = backend === undefined;

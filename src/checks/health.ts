@@ -52,8 +52,10 @@ export class HealthChecker {
       for (const srv of be.servers) {
         const c = srv.check;
         if (c) {
-          // as HAProxy: a checked server starts UP with health `rise` — up, but down at the first failure
-          const state: Checked = { id, be, srv, rise: c.rise, fall: c.fall, health: c.rise, status: CheckStatus.INI, code: undefined, durationMs: -1, failed: 0, downs: 0, downSince: 0, downTotal: 0, desc: CheckReason.INI, timer: null, socket: null };
+          // as HAProxy: a checked server starts UP with health `rise` — up, but down at the first failure;
+          // a server DOWN in the table (carried over a reload) stays down until `rise` passes
+          const health = table.state(id) === ServerOpState.DOWN ? Math.min(table.srv(id, ServerSlot.CHECK_HEALTH), c.rise - 1) : c.rise;
+          const state: Checked = { id, be, srv, rise: c.rise, fall: c.fall, health, status: CheckStatus.INI, code: undefined, durationMs: -1, failed: 0, downs: 0, downSince: 0, downTotal: 0, desc: CheckReason.INI, timer: null, socket: null };
           this.checked.push(state);
           this.byId.set(id, state);
         }

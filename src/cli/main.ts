@@ -5,21 +5,47 @@ import { runtimeHost, VERSION } from '../acceptor/runtime-host.ts';
 import type { Config } from '../config/config.types.ts';
 import { ConfigError } from '../config/errors.ts';
 import { helpText } from '../config/keywords.ts';
-import { loadConfig, quickConfig } from '../config/parse.ts';
+import { quickConfig } from '../config/parse.ts';
 import { initTable } from '../core/backend.ts';
-import { compileLogFormat } from '../log/format.ts';
 import { renderPrometheus } from '../runtime-api/prometheus.ts';
 import { renderStatsPage } from '../runtime-api/stats-page.ts';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
 import { isServiceFrontend, ServiceFrontend } from '../runtime-api/service-frontend.ts';
 import { HealthChecker } from '../checks/health.ts';
-import { loadServerState } from '../shared-state/server-state-file.ts';
+import { carryServerState, loadServerState } from '../shared-state/server-state-file.ts';
 import { ServerTable } from '../shared-state/server-table.ts';
 import { ServerSlot } from '../shared-state/server-table.types.ts';
+import { Piscina } from 'piscina';
 import { parseArgs } from './args.ts';
+import { type ConfigCheck, type ConfigCheckRequest, checkConfigFiles, checkLoaded } from './check-config.ts';
 import { FLAGS, UsageError } from './args.types.ts';
 
 const WORKER_URL = new URL('../../workers/connection-worker.ts', import.meta.url);
+const CHECK_TASK_URL = new URL('../../workers/config-check.ts', import.meta.url);
+
+/** The configuration the acceptor and workers run: without the frontends the main thread serves. */
+function dataPath(cfg: Config): Config {
+  const services = cfg.frontends.filter(isServiceFrontend);
+  if (services.length === 0) return cfg;
+  // a `listen` service section brings an empty backend of its name: not part of the data path either
+  const own = new Set(services.map((f) => f.name));
+  return {
+    ...cfg,
+    frontends: cfg.frontends.filter((f) => !isServiceFrontend(f)),
+    backends: cfg.backends.filter((b) => !(own.has(b.name) && b.servers.length === 0)),
+  };
+}
+
+/** A server table for `cfg`: the configured states, then the server-state-file's. */
+function newTable(cfg: Config, quiet: boolean): ServerTable {
+  const servers = cfg.backends.reduce((n, b) => n + b.servers.length, 0);
+  const table = ServerTable.create(servers, cfg.backends.length);
+  initTable(cfg, table);
+  for (const w of loadServerState(cfg, table)) if (!quiet) process.stderr.write(`[WARNING] ${w}\n`);
+  return table;
+}
+
+const addrs = (s: Config['global']['statsSockets']): unknown => s.map((x) => [x.address, x.level]);
 
 function usage(): string {
   const flags = FLAGS.map((f) => `  ${`${f.flag} ${f.arg}`.padEnd(26)} ${f.help}`).join('\n');
@@ -56,7 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`switchyard version ${VERSION}\nRunning on: Node.js ${process.version} ${os.platform()} ${os.arch()}\n`);
     if (args.features) {
       process.stdout.write(
-        `Features: +TCP +THREADS(worker_threads) +SHARED_SERVER_TABLE(SharedArrayBuffer) +REUSEPORT +FD_LISTENERS -HTTP -SSL -HEALTH_CHECKS\n` +
+        `Features: +TCP +HTTP(1.1) +THREADS(worker_threads) +SHARED_SERVER_TABLE(SharedArrayBuffer) +REUSEPORT +FD_LISTENERS +HEALTH_CHECKS +PROXY_PROTOCOL +PROMETHEUS_EXPORTER +RELOAD -SSL -HTTP2\n` +
           `Default settings: maxconn = 4096, retries = 3, hard-stop-after = 30000 ms, nbthread = ${os.availableParallelism()} (cores)\n`,
       );
     }
@@ -64,37 +90,25 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   for (const n of args.notes) if (!args.quiet) process.stderr.write(`[NOTICE] ${n}\n`);
 
+  const accept = args.accept === 'reuseport' ? 'reuseport' : 'handoff';
   let cfg: Config;
+  let checked: ConfigCheck;
   try {
-    cfg = args.files.length > 0 ? loadConfig(args.files) : quickConfig({ listen: args.listen, to: args.to, mode: args.mode });
+    checked = args.files.length > 0 ? checkConfigFiles({ files: args.files, accept }) : checkLoaded(quickConfig({ listen: args.listen, to: args.to, mode: args.mode }), accept);
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const d of err.diagnostics) process.stderr.write(`[ALERT] ${d.file}:${d.line}: ${d.message}\n`);
       process.stderr.write(`[ALERT] Fatal errors found in configuration.\n`);
       return 1;
     }
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      const e = err as NodeJS.ErrnoException;
-      process.stderr.write(`[ALERT] Cannot open configuration file/directory ${e.path ?? ''}: No such file or directory\n`);
-      return 1;
-    }
     throw err;
   }
-  if (args.accept === 'reuseport' && cfg.frontends.some((f) => f.binds.some((b) => b.fd !== undefined))) {
-    process.stderr.write(`[ALERT] 'bind fd@N' listens on one inherited socket: it needs --accept handoff (the default), not reuseport\n`);
+  if (!checked.ok) {
+    for (const e of checked.errors) process.stderr.write(`[ALERT] ${e}\n`);
     return 1;
   }
+  cfg = checked.config;
   if (!args.quiet) for (const w of cfg.warnings) process.stderr.write(`[WARNING] ${w.file}:${w.line}: ${w.message}\n`);
-  const formatErrors = cfg.frontends.flatMap((f) => {
-    const lf = f.settings.logFormat;
-    const r = lf ? compileLogFormat(lf.text) : null;
-    return lf && typeof r === 'string' ? [`${lf.src.file}:${lf.src.line}: ${r}`] : [];
-  });
-  if (formatErrors.length > 0) {
-    for (const e of formatErrors) process.stderr.write(`[ALERT] ${e}\n`);
-    process.stderr.write('[ALERT] Fatal errors found in configuration.\n');
-    return 1;
-  }
   if (args.check) {
     if (!args.quiet) process.stdout.write('Configuration file is valid\n');
     return 0;
@@ -106,31 +120,88 @@ export async function main(argv: readonly string[]): Promise<number> {
   // frontends of a built-in service (prometheus-exporter) are served by the main thread; the
   // data path (acceptor, workers, show stat) is the rest of the configuration
   const services = cfg.frontends.filter(isServiceFrontend);
-  if (services.length > 0) {
-    // a `listen` service section brings an empty backend of its name: not part of the data path either
-    const own = new Set(services.map((f) => f.name));
-    cfg = { ...cfg, frontends: cfg.frontends.filter((f) => !isServiceFrontend(f)), backends: cfg.backends.filter((b) => !(own.has(b.name) && b.servers.length === 0)) };
-  }
-  const threads = args.threads ?? cfg.global.nbthread ?? os.availableParallelism();
-  const servers = cfg.backends.reduce((n, b) => n + b.servers.length, 0);
-  const table = ServerTable.create(servers, cfg.backends.length);
-  initTable(cfg, table);
-  for (const w of loadServerState(cfg, table)) if (!args.quiet) process.stderr.write(`[WARNING] ${w}\n`);
+  cfg = dataPath(cfg);
+  const threadsFor = (c: Config): number => args.threads ?? c.global.nbthread ?? os.availableParallelism();
+  const threads = threadsFor(cfg);
+  const table = newTable(cfg, args.quiet);
   const acceptor = new Acceptor(cfg, table, { threads, reusePort: args.accept === 'reuseport', workerUrl: WORKER_URL, notice });
-  const checker = new HealthChecker(cfg, table, {
-    // HAProxy writes these to stderr (and its logs); -q does not silence them
-    log: (level, message) => process.stderr.write(`[${level}] ${message}\n`),
-    serverDown: (id) => acceptor.serverDown(id),
-    counts: (id) => ({ active: table.srv(id, ServerSlot.CUR_CONN), queued: table.srv(id, ServerSlot.QUEUE) }),
-  });
-  const host = runtimeHost(acceptor, cfg, threads, (id) => checker.state(id));
+  const newChecker = (c: Config, t: ServerTable): HealthChecker =>
+    new HealthChecker(c, t, {
+      // HAProxy writes these to stderr (and its logs); -q does not silence them
+      log: (level, message) => process.stderr.write(`[${level}] ${message}\n`),
+      serverDown: (id) => acceptor.serverDown(id),
+      counts: (id) => ({ active: t.srv(id, ServerSlot.CUR_CONN), queued: t.srv(id, ServerSlot.QUEUE) }),
+    });
+  let checker = newChecker(cfg, table);
+
+  // ---- reload (SIGUSR2, `reload` on the stats socket) -----------------------------------------
+  // The files are read and checked by a piscina task, off this thread's event loop; a bad
+  // configuration is refused with its alerts and the running one stays. Reloads run one at a time.
+  let pool: Piscina | null = null;
+  let reloadChain: Promise<unknown> = Promise.resolve();
+  const reloadOnce = async (origin: string): Promise<{ ok: boolean; messages: string[] }> => {
+    const messages: string[] = [];
+    const refuse = (lines: readonly string[]): { ok: boolean; messages: string[] } => {
+      const all = [...lines, `reload (${origin}) refused: generation ${acceptor.gen.id} keeps running with its configuration`].map((l) => `[ALERT] ${l}`);
+      for (const l of all) process.stderr.write(`${l}\n`);
+      return { ok: false, messages: [...messages, ...all] };
+    };
+    if (args.files.length === 0) return refuse(['reload needs configuration files (-f): quick mode has none to re-read']);
+    if (acceptor.isStopping) return refuse(['the process is stopping']);
+    pool ??= new Piscina({ filename: CHECK_TASK_URL.href, minThreads: 0, maxThreads: 1, idleTimeout: 10_000, atomics: 'disabled' });
+    let r: ConfigCheck;
+    try {
+      r = (await pool.run({ files: args.files, accept } satisfies ConfigCheckRequest)) as ConfigCheck;
+    } catch (err) {
+      return refuse([`reading the configuration: ${(err as Error).message}`]);
+    }
+    if (!r.ok) return refuse(r.errors);
+    const warn = (m: string): void => {
+      messages.push(`[WARNING] ${m}`);
+      if (!args.quiet) process.stderr.write(`[WARNING] ${m}\n`);
+    };
+    for (const w of r.config.warnings) warn(`${w.file}:${w.line}: ${w.message}`);
+    const next = dataPath(r.config);
+    // the stats sockets and the built-in services stay as started (they serve the new generation)
+    if (JSON.stringify(addrs(r.config.global.statsSockets)) !== JSON.stringify(addrs(cfg.global.statsSockets))) {
+      warn('stats socket changes take effect at the next restart; the running stats sockets are kept');
+    }
+    if (JSON.stringify(r.config.frontends.filter(isServiceFrontend).map((f) => [f.name, f.binds.map((b) => [b.host, b.port, b.fd])])) !== JSON.stringify(services.map((f) => [f.name, f.binds.map((b) => [b.host, b.port, b.fd])]))) {
+      warn('changes to prometheus-exporter frontends take effect at the next restart; the running ones are kept');
+    }
+    const t = newTable(next, args.quiet);
+    carryServerState(acceptor.cfg, acceptor.table, next, t);
+    const nextChecker = newChecker(next, t);
+    try {
+      await acceptor.reload(next, t, threadsFor(next));
+    } catch (err) {
+      return refuse([`starting the new configuration: ${(err as Error).message}`]);
+    }
+    checker.stop();
+    checker = nextChecker;
+    checker.start();
+    const say = (m: string): void => {
+      messages.push(`[NOTICE] ${m}`);
+      notice(m);
+    };
+    for (const a of acceptor.addresses()) say(`frontend ${a.frontend} listening on ${a.host}:${a.port}`);
+    say(`reload (${origin}) done: generation ${acceptor.gen.id} running, ${acceptor.gen.threads} worker thread(s); ${acceptor.retiringWorkers} old worker(s) finishing their sessions`);
+    return { ok: true, messages };
+  };
+  const reload = (origin: string): Promise<{ ok: boolean; messages: string[] }> => {
+    const run = reloadChain.then(() => reloadOnce(origin));
+    reloadChain = run.catch(() => undefined);
+    return run;
+  };
+
+  const host = runtimeHost(acceptor, { checks: (id) => checker.state(id), reload: () => reload('runtime API') });
   const apis = cfg.global.statsSockets.map((s) => new RuntimeApiServer(s, host));
   const metrics = async (): Promise<string> =>
     renderPrometheus(await host.statRows(), await host.workers(), {
       currentConnections: host.currConns(),
       maxconn: host.maxconn,
       uptimeSec: Math.floor((Date.now() - host.startedAt) / 1000),
-      nbthread: threads,
+      nbthread: host.nbthread,
     });
   const statsPage = async (refreshSec: number | undefined): Promise<string> =>
     renderStatsPage(await host.statRows(), {
@@ -166,10 +237,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       // hard-stop-after 0 means no limit, as in HAProxy
-      const limit = cfg.global.hardStopAfter > 0 ? cfg.global.hardStopAfter : null;
+      const limit = acceptor.cfg.global.hardStopAfter > 0 ? acceptor.cfg.global.hardStopAfter : null;
       notice(`${sig} received: stop accepting, draining sessions (${limit === null ? 'no hard-stop-after' : `hard-stop-after ${limit} ms`})`);
       checker.stop();
       void acceptor.stop(limit).then(async () => {
+        await pool?.destroy();
         for (const api of apis) await api.close();
         for (const s of serviceFrontends) await s.close();
         if (args.pidfile) fs.rmSync(args.pidfile, { force: true });
@@ -179,5 +251,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGUSR2', () => void reload('SIGUSR2'));
   });
 }

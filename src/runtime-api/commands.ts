@@ -74,6 +74,9 @@ async function showInfo(h: RuntimeHost): Promise<string> {
     ['Lost_sessions', h.lostSessions()],
     ['Worker_restarts', h.workerDeaths()],
     ['Held_sockets', h.heldSockets()],
+    ['Reloads', h.reloads()],
+    ['Generation', h.generation()],
+    ['Retiring_workers', h.retiringWorkers()],
   );
   for (const w of workers) {
     lines.push([`Worker_${w.workerId}_sessions`, w.sessionsLive]);
@@ -94,7 +97,7 @@ async function showActivity(h: RuntimeHost): Promise<string> {
   const line = (name: string, f: (w: (typeof workers)[number]) => number) =>
     `${name}: ${workers.reduce((n, w) => n + f(w), 0)} [ ${workers.map(f).join(' ')} ]\n`;
   return (
-    `thread_id: main (workers 0..${workers.length - 1})\n` +
+    `thread_id: main (workers ${workers[0]?.workerId ?? 0}..${workers.at(-1)?.workerId ?? -1})\n` +
     `date_now: ${(Date.now() / 1000).toFixed(6)}\n` +
     line('loops', (w) => w.loops) +
     line('tasksw', (w) => w.tasks) +
@@ -332,6 +335,17 @@ export const cliKeywords: readonly CliKeyword[] = [
     help: 'report a server\'s current and initial weight',
     level: 'user',
     run: (ctx, args) => withServer(ctx, args[0], (s) => `${s.weight()} (initial ${s.initialWeight})\n`),
+  },
+  {
+    words: ['reload'],
+    args: '',
+    help: 'reload the configuration files: new sessions go to new workers, the old ones finish theirs',
+    level: 'admin',
+    run: async (ctx) => {
+      // HAProxy's master CLI answers `reload` the same way: Success=1|0, then the start-up messages
+      const r = await ctx.host.reload();
+      return `Success=${r.ok ? 1 : 0}\n--\n${r.messages.map((m) => `${m}\n`).join('')}`;
+    },
   },
   {
     words: ['debug', 'dev', 'crash-worker'],

@@ -29,7 +29,14 @@ export interface RuntimeHost {
   lostSessions(): number;
   workerDeaths(): number;
   heldSockets(): number;
+  /** Every worker, those of a generation retiring after a reload included. */
   workers(): Promise<WorkerInfo[]>;
+  /** Reloads done since start-up, the current generation (1 + reloads), retiring workers. */
+  reloads(): number;
+  generation(): number;
+  retiringWorkers(): number;
+  /** `reload`: re-read the configuration and switch to it; `messages` are the notices or alerts. */
+  reload(): Promise<{ readonly ok: boolean; readonly messages: readonly string[] }>;
   sessions(): Promise<SessionSnapshot[]>;
   shutdownSession(id: number): Promise<boolean>;
   /** `debug dev crash-worker`: the worker throws an uncaught exception. */

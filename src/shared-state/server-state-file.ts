@@ -54,3 +54,42 @@ export function loadServerState(cfg: Config, table: ServerTable): string[] {
   }
   return warnings;
 }
+
+/**
+ * Reload: carry the runtime state of every server that is in both configurations (same backend,
+ * same name) from the old generation's table to the new one — in memory, where HAProxy goes
+ * through its server-state-file between the old and the new process. Carried: maintenance and
+ * drain set by the operator (a server the old config had `disabled` follows the new config), DOWN
+ * with its check health (only for a server checked in both), the weight when the configured
+ * weight did not change, and `set maxconn server` when the configured maxconn did not change.
+ * Counters start from zero, as in a new HAProxy process.
+ */
+export function carryServerState(oldCfg: Config, oldTable: ServerTable, cfg: Config, table: ServerTable): number {
+  const before = new Map<string, { id: number; disabled: boolean; weight: number; maxconn: number; checked: boolean }>();
+  let sid = 0;
+  for (const b of oldCfg.backends) {
+    for (const s of b.servers) before.set(`${b.name}/${s.name}`, { id: sid++, disabled: s.disabled === true, weight: s.weight, maxconn: s.maxconn, checked: s.check !== undefined });
+  }
+  let carried = 0;
+  sid = 0;
+  for (const b of cfg.backends) {
+    for (const s of b.servers) {
+      const id = sid++;
+      const o = before.get(`${b.name}/${s.name}`);
+      if (!o) continue;
+      carried++;
+      const st = oldTable.state(o.id);
+      if (!s.disabled) {
+        if ((st === ServerOpState.MAINT && !o.disabled) || st === ServerOpState.DRAIN) table.setState(id, st);
+        else if (st === ServerOpState.DOWN && o.checked && s.check) {
+          table.setState(id, st);
+          table.setSrv(id, ServerSlot.CHECK_HEALTH, oldTable.srv(o.id, ServerSlot.CHECK_HEALTH));
+        }
+        if (table.state(id) === st) table.setSrv(id, ServerSlot.LAST_CHANGE, oldTable.srv(o.id, ServerSlot.LAST_CHANGE));
+      }
+      if (o.weight === s.weight) table.setSrv(id, ServerSlot.WEIGHT, oldTable.srv(o.id, ServerSlot.WEIGHT));
+      if (o.maxconn === s.maxconn) table.setSrv(id, ServerSlot.MAXCONN, oldTable.srv(o.id, ServerSlot.MAXCONN));
+    }
+  }
+  return carried;
+}
