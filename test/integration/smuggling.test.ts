@@ -114,3 +114,19 @@ for (const c of requests) {
     assert.deepEqual(originErrors, [], 'llhttp refused what the proxy forwarded');
   });
 }
+
+test('a Connection token never removes the framing: Connection: content-length / transfer-encoding', async () => {
+  const inner = 'GET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n';
+  for (const [token, req] of [
+    ['content-length', `POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: ${inner.length}\r\nconnection: content-length\r\n\r\n${inner}`],
+    ['transfer-encoding', `POST /a HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: transfer-encoding\r\n\r\n${inner.length.toString(16)}\r\n${inner}\r\n0\r\n\r\n`],
+  ] as const) {
+    seen = [];
+    const client = await RawClient.connect(p.port('app'));
+    client.send(req);
+    assert.equal((await client.response()).status, 200, token);
+    client.close();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(seen, [{ method: 'POST', url: '/a', bodyLength: inner.length }], `Connection: ${token}: one request, its whole body`);
+  }
+});

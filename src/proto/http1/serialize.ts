@@ -3,6 +3,13 @@ import type { H1Head } from './http1.types.ts';
 /** Hop-by-hop fields a proxy never forwards as they are (RFC 9110 §7.6.1); Connection is rebuilt. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade']);
 
+/**
+ * Fields a `Connection:` token may not remove: the message's framing and its Host. Dropping them
+ * while the proxy frames the body by them would let the next hop read the body as another request
+ * (`Connection: content-length` was request smuggling).
+ */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
+
 /** What the next hop is told about the connection. */
 export const ConnHeader = {
   /** Nothing: HTTP/1.1 persistence is the default. */
@@ -42,7 +49,7 @@ export function serializeHead(h: H1Head, conn: ConnHeader, edits?: HeaderEdits):
     if (HOP_BY_HOP.has(name)) {
       if (name !== 'upgrade' || conn !== ConnHeader.UPGRADE) continue;
     }
-    if (extra?.includes(name) || del?.has(name)) continue;
+    if ((extra?.includes(name) && !FRAMING.has(name)) || del?.has(name)) continue;
     if (name === 'content-length') {
       // one field with the one value, as HAProxy sends it: `5, 5` or two fields would make the
       // next parser guess (llhttp refuses them)
