@@ -136,6 +136,14 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function headerName(what: string, v: string | undefined): string {
   if (v === undefined || !HEADER_NAME.test(v)) throw new KeywordError(`${what}: expects a header name${v === undefined ? '' : `, got '${v}'`}`);
+  // the proxy frames messages by these: a rule changing them would desynchronise the next hop
+  if (['content-length', 'transfer-encoding', 'connection'].includes(v.toLowerCase())) throw new KeywordError(`${what}: '${v}' frames the message and cannot be changed by a rule`);
+  return v;
+}
+
+/** A header name for a setting (`option forwardfor header`): a token, nothing that could break a line. */
+export function validHeaderName(what: string, v: string | undefined): string {
+  if (v === undefined || !HEADER_NAME.test(v)) throw new KeywordError(`${what}: expects a header name${v === undefined ? '' : `, got '${v}'`}`);
   return v;
 }
 

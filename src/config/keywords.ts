@@ -4,7 +4,7 @@ import { parseDuration, parseInteger, parseSignedInteger } from './duration.ts';
 import { KeywordError } from './errors.ts';
 import { parseLogTarget, parseStatsSocket } from './global-lines.ts';
 import type { Capability, Keyword, ParseContext, ProxyDraft, SectionKind } from './keywords.types.ts';
-import { HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, parseAcl, parseHttpAction, splitCondition } from './http-rules.ts';
+import { HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, parseAcl, parseHttpAction, splitCondition, validHeaderName } from './http-rules.ts';
 import { parseBind, parseServer } from './proxy-lines.ts';
 import { didYouMean } from './suggest.ts';
 import fs from 'node:fs';
@@ -453,9 +453,7 @@ const proxyKeywords: Keyword[] = [
         const a = args[i] as string;
         if (a === 'if-none') ifNone = true;
         else if (a === 'header') {
-          const v = args[++i];
-          if (!v) throw new KeywordError(`option forwardfor: 'header' expects a header name`);
-          header = v.toLowerCase();
+          header = validHeaderName("option forwardfor: 'header'", args[++i]).toLowerCase();
         } else if (a === 'except') {
           const v = args[++i];
           const m = v ? /^([0-9.]+)(?:\/(\d{1,2}))?$/.exec(v) : null;
@@ -574,7 +572,9 @@ function statsKeywords(): Keyword[] {
     }),
     kw('realm', '<realm>', 'the authentication realm of the statistics page', (ctx, a) => {
       arity('stats realm', a, 1);
-      page(ctx).realm = a[0] as string;
+      const realm = a[0] as string;
+      if (/["\\\r\n\0]/.test(realm)) throw new KeywordError(`'stats realm': a realm cannot contain quotes, backslashes or line breaks`);
+      page(ctx).realm = realm;
     }),
   ];
 }

@@ -278,6 +278,10 @@ class ConfigParser {
       const what = p.settings.stats?.enabled ? "'stats enable'" : "'http-request use-service'";
       this.errors.push({ file: p.file, line: p.line, message: `${p.kind} '${p.name}': ${what} needs a proxy without a backend (switchyard serves it from the main thread)` });
     }
+    const proxied = p.binds.find((b) => b.acceptProxy);
+    if (service && proxied) {
+      this.errors.push({ file: proxied.src.file, line: proxied.src.line, message: `${p.kind} '${p.name}': 'accept-proxy' is not supported on a proxy the main thread serves (statistics, metrics)` });
+    }
     if (target === undefined && !service) warn(`${p.kind} '${p.name}' has no backend: its sessions will be closed`);
     // as HAProxy: an HTTP frontend cannot hand its requests to a TCP backend (the reverse is an upgrade)
     const incompatible = (name: string | undefined, how: string, at: SourceRef) => {

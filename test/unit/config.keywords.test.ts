@@ -293,6 +293,9 @@ const happy: Record<string, () => void> = {
     assert.deepEqual(cfg.backends[0]?.httpRequest, [], 'a listen section runs its rules once');
     assert.deepEqual(errorsOf('listen l\n    mode http\n    http-request set-header X %[src]\n'), ['k.cfg:3: http-request set-header: sample expressions (%[...]) in values are not supported yet']);
     assert.deepEqual(errorsOf('listen l\n    http-request set-header X y\n'), ["k.cfg:2: 'http-request set-header' needs 'mode http'"]);
+    assert.deepEqual(errorsOf('listen l\n    mode http\n    http-request set-header Content-Length 5\n'), [
+      "k.cfg:3: http-request set-header: 'Content-Length' frames the message and cannot be changed by a rule",
+    ]);
   },
   'http-request add-header': () =>
     assert.deepEqual(parse('listen l\n    mode http\n    http-request add-header X-A 1\n').frontends[0]?.httpRequest[0]?.action, { type: 'add-header', name: 'X-A', value: '1' }),
@@ -343,7 +346,10 @@ const happy: Record<string, () => void> = {
     assert.deepEqual(cfg.frontends[1]?.settings.stats?.auth, [['a', 'b']]);
   },
   'stats refresh': () => assert.equal(frontendSettings('    stats refresh 10s').stats?.refresh, 10_000),
-  'stats realm': () => assert.equal(frontendSettings('    stats realm Ops').stats?.realm, 'Ops'),
+  'stats realm': () => {
+    assert.equal(frontendSettings('    stats realm Ops').stats?.realm, 'Ops');
+    assert.deepEqual(errorsOf('frontend f\n    stats realm "a\\"b"\n'), ["k.cfg:2: 'stats realm': a realm cannot contain quotes, backslashes or line breaks"]);
+  },
   'http-response set-header': () =>
     assert.deepEqual(parse('listen l\n    mode http\n    http-response set-header Cache-Control no-store\n').frontends[0]?.httpResponse[0]?.action, {
       type: 'set-header',
@@ -370,6 +376,7 @@ const happy: Record<string, () => void> = {
       except: { addr: '10.0.0.0', prefix: 8 },
     });
     assert.deepEqual(errorsOf('frontend f\n    option forwardfor excpet 1.2.3.4\n'), ["k.cfg:2: option forwardfor: unknown argument 'excpet' (did you mean 'except'?)"]);
+    assert.deepEqual(errorsOf('frontend f\n    option forwardfor header "x\\r\\ny: z"\n'), ["k.cfg:2: option forwardfor: 'header': expects a header name, got 'x\r\ny: z'"]);
   },
 };
 
