@@ -37,7 +37,7 @@ export class ServiceFrontend {
 
   async listen(): Promise<void> {
     for (const b of this.fe.binds) {
-      const server = net.createServer((s) => this.connection(s));
+      const server = net.createServer({ allowHalfOpen: true }, (s) => this.connection(s));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         const done = () => {
@@ -71,10 +71,15 @@ export class ServiceFrontend {
     const reader = new HeadReader(true, DEFAULT_H1_LIMITS);
     const body = new BodyFramer();
     let busy = false;
-    let pending: Buffer[] = [];
+    let ended = false;
+    const pending: Buffer[] = [];
+    // one request at a time: the socket is not read while an answer is being made or written
+    // (the main thread also runs the acceptor: a client that floods and never reads must cost nothing)
+    const write = (bytes: Buffer): Promise<void> => (sock.write(bytes) ? Promise.resolve() : new Promise((r) => sock.once('drain', r)));
     const pump = async (): Promise<void> => {
       if (busy) return;
       busy = true;
+      sock.pause();
       try {
         while (pending.length > 0 && !sock.destroyed) {
           const chunk = pending.shift() as Buffer;
@@ -97,11 +102,14 @@ export class ServiceFrontend {
             const answer = await this.answer(req.method, { req, msg: req, src: sock.remoteAddress ?? '' });
             if (sock.destroyed) return;
             if (answer.close || req.wantsClose) return void sock.end(answer.bytes);
-            sock.write(answer.bytes);
+            await write(answer.bytes);
           }
         }
+        // the client half-closed after its requests: they are answered, now we close too
+        if (ended) sock.end();
       } finally {
         busy = false;
+        if (!sock.destroyed) sock.resume();
       }
     };
     sock.on('data', (d: Buffer) => {
@@ -109,16 +117,19 @@ export class ServiceFrontend {
       void pump();
     });
     sock.on('end', () => {
-      pending = [];
-      sock.end();
+      ended = true;
+      if (!busy && pending.length === 0) sock.end();
     });
   }
 
   private async answer(method: string, input: Parameters<typeof runRules>[1]): Promise<{ bytes: Buffer; close: boolean }> {
     const head = (status: number, type: string, length: number, extra = '') =>
       `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: ${type}\r\ncontent-length: ${length}\r\n${extra}\r\n`;
+    // the frontend's rules first (a `deny unless { src … }` protects the page), then the page
+    const a = runRules(this.fe.httpRequest, input, { del: new Set(), add: [] });
+    if (a?.type === 'deny') return { bytes: errorReply(a.status, false), close: true };
     const stats = this.fe.settings.stats;
-    if (stats?.enabled && input.req.target.startsWith(stats.uri)) {
+    if (a?.type !== 'return' && a?.type !== 'use-service' && stats?.enabled && input.req.target.startsWith(stats.uri)) {
       if (stats.auth.length > 0 && !authorized(headerValue(input.req, 'authorization'), stats.auth)) {
         const body = '<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n';
         const extra = `www-authenticate: Basic realm="${stats.realm}"\r\ncache-control: no-cache\r\n`;
@@ -127,7 +138,6 @@ export class ServiceFrontend {
       const html = await this.views.statsPage(stats.refresh === undefined ? undefined : Math.max(1, Math.round(stats.refresh / 1000)));
       return { bytes: Buffer.from(head(200, 'text/html', Buffer.byteLength(html), 'cache-control: no-cache\r\n') + (method === 'HEAD' ? '' : html)), close: false };
     }
-    const a = runRules(this.fe.httpRequest, input, { del: new Set(), add: [] });
     if (a?.type === 'use-service') {
       const text = await this.views.metrics();
       const len = Buffer.byteLength(text);
@@ -138,7 +148,6 @@ export class ServiceFrontend {
       const extra = a.headers.map(([n, v]) => `${n}: ${v}\r\n`).join('');
       return { bytes: Buffer.from(head(a.status, a.contentType ?? 'text/plain', Buffer.byteLength(b, 'latin1'), extra) + (method === 'HEAD' ? '' : b), 'latin1'), close: false };
     }
-    if (a?.type === 'deny') return { bytes: errorReply(a.status, false), close: true };
     return { bytes: errorReply(503, false), close: true };
   }
 }

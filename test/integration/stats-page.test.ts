@@ -37,6 +37,7 @@ listen stats
     stats auth admin:s3cret
 listen open_stats
     bind 127.0.0.1:0
+    http-request deny if { path_beg /private }
     stats uri /
 listen web
     bind 127.0.0.1:0
@@ -63,6 +64,19 @@ test('stats auth: 401 with the realm without credentials or with wrong ones, the
   assert.equal(right.headers.get('content-type'), 'text/html');
   assert.match(right.body, /<meta http-equiv="refresh" content="10">/);
   assert.equal((await request(p.port('stats'), get('/other'))).status, 503, 'outside stats uri: no backend');
+});
+
+test('the frontend\'s rules run before the page (deny protects it); a client that half-closes still gets its answer', async () => {
+  assert.equal((await request(p.port('open_stats'), get('/private/x'))).status, 403);
+  const net = await import('node:net');
+  const got = await new Promise<string>((resolve) => {
+    const s = net.connect(p.port('open_stats'), '127.0.0.1', () => s.end('GET / HTTP/1.1\r\nhost: t\r\n\r\n'));
+    let out = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => (out += d));
+    s.on('close', () => resolve(out));
+  });
+  assert.match(got, /^HTTP\/1\.1 200 OK\r\n/);
 });
 
 test('headless Chromium renders the tables with the state colours; a screenshot is kept', async () => {
