@@ -48,6 +48,8 @@ test('v1: malformed headers are refused, never read as data', () => {
     'PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n',
     `PROXY TCP4 ${'1'.repeat(120)}\r\n`,
     'proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n',
+    'PROXY TCP6 1:2:3:4:5:6:7:8:9:a ::1 1 2\r\n',
+    'PROXY TCP6 a::b::c ::1 1 2\r\n',
   ]) {
     assert.equal(whole(bad).st, ProxyRead.ERROR, JSON.stringify(bad));
   }

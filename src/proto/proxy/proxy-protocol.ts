@@ -4,6 +4,8 @@
  * and nothing past the header is consumed) and the writers for `server … send-proxy[-v2]`.
  */
 
+import net from 'node:net';
+
 /** v2 signature: \r\n\r\n\0\r\nQUIT\n */
 const V2_SIG = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 const V1_PREFIX = Buffer.from('PROXY ', 'latin1');
@@ -104,14 +106,9 @@ export class ProxyHeaderReader {
   }
 }
 
-function isIPv4(s: string): boolean {
-  const p = s.split('.');
-  return p.length === 4 && p.every((x) => /^\d{1,3}$/.test(x) && Number(x) <= 255 && !/^0\d/.test(x));
-}
-
-function isIPv6(s: string): boolean {
-  return /^[0-9a-fA-F:.]+$/.test(s) && s.includes(':') && s.length <= 45;
-}
+// the address grammar is node:net's (a pure check, no socket)
+const isIPv4 = (s: string): boolean => net.isIPv4(s);
+const isIPv6 = (s: string): boolean => net.isIPv6(s);
 
 function ipv6(b: Buffer, o: number): string {
   const parts: string[] = [];
