@@ -121,6 +121,7 @@ export class HttpSession extends Session {
 
   protected override fromClient(chunk: Buffer): void {
     if (this.tunnel) {
+      this.txnIn += chunk.length; // a tunnel's bytes are its transaction's (log, show stat)
       super.fromClient(chunk);
       return;
     }
@@ -147,7 +148,10 @@ export class HttpSession extends Session {
       if (this.rx === RxState.HEAD) {
         if (!this.txnActive) this.beginRequest();
         const st = this.reqReader.push(buf, off);
-        if (st === HeadStatus.MORE) return;
+        if (st === HeadStatus.MORE) {
+          this.inputEnded();
+          return;
+        }
         if (st === HeadStatus.ERROR) {
           this.reply(H1ErrStatus[this.reqReader.error ?? 'start-line'], 'P', 'R');
           return;
@@ -169,6 +173,7 @@ export class HttpSession extends Session {
         return;
       }
     }
+    if (off >= buf.length) this.inputEnded();
   }
 
   private beginRequest(): void {
@@ -390,6 +395,7 @@ export class HttpSession extends Session {
 
   protected override fromServer(c: ConnActor, chunk: Buffer): void {
     if (this.tunnel) {
+      this.txnOut += chunk.length;
       super.fromServer(c, chunk);
       return;
     }
@@ -408,12 +414,15 @@ export class HttpSession extends Session {
         this.resReader.reset();
         const req = this.req as H1Head;
         if (res.status < 200) {
-          if (res.status === 101 && req.upgrade) {
-            this.startTunnel(res, chunk.subarray(off));
+          if (res.status === 101) {
+            // a switch nobody asked for is a broken server
+            if (req.upgrade) this.startTunnel(res, chunk.subarray(off));
+            else this.badResponse();
             return;
           }
-          // interim answer (100 Continue, 103 Early Hints): forward it, wait for the final one
-          this.toClient(serializeHead(res, ConnHeader.NONE));
+          // interim answer (100 Continue, 103 Early Hints): forwarded to an HTTP/1.1 client (an
+          // HTTP/1.0 one does not know them), then the final one is awaited
+          if (req.minor === 1) this.toClient(serializeHead(res, ConnHeader.NONE));
           this.resReader.noBody = req.method === 'HEAD';
           continue;
         }
@@ -663,11 +672,17 @@ export class HttpSession extends Session {
     this.armClient();
     if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
     if (held) this.feedClient(held, 0);
-    // the client's FIN came with (or before) these bytes: nothing more will come
-    if (!this.done && !this.lingering && this.cli.readEnded && this.rx === RxState.HEAD) {
-      if (this.txnActive) this.reply(400, 'C', 'R'); // it stopped in the middle of a request
-      else this.linger();
-    }
+    else this.inputEnded();
+  }
+
+  /**
+   * Everything the client sent has been read: if its FIN came too, nothing more will — close
+   * after the answers owed (a request cut in its head is answered 400, logged CR).
+   */
+  private inputEnded(): void {
+    if (this.done || this.lingering || !this.cli.readEnded || this.rx !== RxState.HEAD) return;
+    if (this.txnActive) this.reply(400, 'C', 'R');
+    else this.linger();
   }
 
   private resetTransaction(): void {
@@ -721,7 +736,9 @@ export class HttpSession extends Session {
     this.held = null;
     this.shutClient();
     this.armClient();
-    if (this.cli.readEnded) this.close('-', '-');
+    // even when the client has half-closed already, its socket closes once our FIN went out after
+    // the queued answer (CLOSE event): closing here would destroy what is still queued
+    if (this.cliGone) this.close('-', '-');
   }
 
   /**
@@ -753,7 +770,11 @@ export class HttpSession extends Session {
       this.linger();
       return;
     }
-    this.nextRequest(held);
+    // answered locally, inside the reading of its request: the loop reading the client's bytes goes
+    // on with what follows (a pipelined request), and decides about the client's FIN at its end
+    this.tIdle = this.host.sched.now();
+    this.armClient();
+    if (held) this.feedClient(held, 0);
   }
 
   /** `errorfile` of the backend, then of the frontend, else HAProxy's built-in answer. */

@@ -125,6 +125,18 @@ test('http-request return answers locally and keeps the connection; logged LR wi
   await p.waitLog(/ fe fe\/<NOSRV> .* 200 \d+ - - LR-- .*"GET \/ping HTTP\/1\.1"$/);
 });
 
+test('pipelined requests and a FIN: one answered locally, the next by a server, both before the close', async () => {
+  const c = await RawClient.connect(p.port('fe'));
+  c.send(`${get('/ping')}${get('/after')}`);
+  c.sock.end();
+  const a = await c.response();
+  const b = await c.response();
+  assert.deepEqual([a.status, a.body], [200, 'pong']);
+  assert.equal(b.status, 200);
+  assert.match(b.body, /^web /);
+  await c.closed;
+});
+
 test('http-request deny: 403 (or deny_status) with HAProxy body, connection closed, PR', async () => {
   const c = await RawClient.connect(p.port('fe'));
   c.send(get('/', 'host: admin.example.com\r\n').replace('host: test\r\n', '').replace('GET', 'POST'));

@@ -43,6 +43,8 @@ before(async () => {
         return r.body.length === 4 ? ok(`got ${r.body.length}`) : null;
       case '/chunked':
         return 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n';
+      case '/switch':
+        return 'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n';
       case '/eof-body':
         sock.end('HTTP/1.1 200 OK\r\n\r\nuntil close');
         return null;
@@ -293,6 +295,8 @@ test('WebSocket upgrade: 101 passes through, then bytes flow both ways as a tunn
   c.close();
   const line = await p.waitLog(/ odd odd\/s1 .* 101 .*"GET \/ws HTTP\/1\.1"$/);
   assert.match(line, / 101 \d+ - - ---- /, 'a tunnel the client closes with a FIN is a normal end');
+  const bytes = Number(/ 101 (\d+) /.exec(line)?.[1]);
+  assert.ok(bytes >= 'echo:frame-1'.length + 60, `the tunnel's bytes count in the log line (${bytes})`);
 });
 
 test('generated answers: 400 PR, 502 PH, 504 sH, 502 SH, 408 cR, 503 SC, each with HAProxy\'s body', async () => {
@@ -318,6 +322,12 @@ test('generated answers: 400 PR, 502 PH, 504 sH, 502 SH, 408 cR, 503 SC, each wi
   assert.equal(down.status, 503);
   assert.match(down.body, /No server is available/);
   await p.waitLog(/ down down\/s1 .* 503 .* SC-- /);
+});
+
+test('a 101 that no Upgrade asked for is a broken response: 502 PH', async () => {
+  const r = await request(p.port('odd'), get('/switch'));
+  assert.equal(r.status, 502);
+  await p.waitLog(/ odd odd\/s1 .* 502 .* PH-- .*"GET \/switch HTTP\/1\.1"$/);
 });
 
 test('timeout http-request: a slowloris client gets 408 cR although it keeps sending', async () => {
