@@ -807,8 +807,10 @@ export class HttpClient {
     if (!r.keepAlive) this.last = true;
     const te = head.headers.get('transfer-encoding');
     const cl = head.headers.get('content-length');
-    // a malformed request is answered 400 with its body whatever its method (the proxy could not parse it)
-    const bodyless = (req?.method === 'HEAD' && !req.bad && (origin || !Tolerate.generatedBodyOnHead)) || status === 204 || status === 304;
+    // a malformed request is answered 400 with its body whatever its method (the proxy could not
+    // parse it); so is a 408 for a head that never came complete (the proxy never saw the method)
+    const unparsed = req?.bad === true || (!origin && status === 408);
+    const bodyless = (req?.method === 'HEAD' && !unparsed && (origin || !Tolerate.generatedBodyOnHead)) || status === 204 || status === 304;
     if (bodyless) this.finish();
     else if (te !== undefined) {
       if (te.toLowerCase() !== 'chunked') {
