@@ -143,6 +143,7 @@ const control: WorkerControl = {
   clearCounters: (all) => rt.clearCounters(all),
   killAll: () => rt.killAll(),
   serverDown: (serverId) => rt.serverDown(serverId),
+  setServerAddr: (serverId, host, port) => rt.setServerAddr(serverId, host, port),
   crash: () => {
     setImmediate(() => {
       throw new Error(`worker ${init.workerId}: crash requested by 'debug dev crash-worker'`);

@@ -448,6 +448,17 @@ export class Acceptor {
     return r.reduce((a: number, b) => a + (b ?? 0), 0);
   }
 
+  /** `set server addr`: every worker of the current generation connects there from now on. */
+  async setServerAddr(serverId: number, host: string, port: number): Promise<void> {
+    this.gen.addrs.set(serverId, { host, port });
+    await Promise.all(this.readyWorkers().map((w) => ask(w, (c) => c.setServerAddr(serverId, host, port))));
+  }
+
+  /** The address of a server now (its config's, unless `set server addr` changed it). */
+  serverAddr(serverId: number, host: string, port: number): { host: string; port: number } {
+    return this.gen.addrs.get(serverId) ?? { host, port };
+  }
+
   async shutdownSession(id: number): Promise<boolean> {
     const r = await Promise.all(this.readyWorkers(true).map((w) => ask(w, (c) => c.shutdownSession(id))));
     return r.some(Boolean);
@@ -512,7 +523,7 @@ function ask<T>(w: WorkerSlot, f: (c: Remote<WorkerControl>) => Promise<T>): Pro
 }
 
 function newGeneration(id: number, cfg: Config, table: ServerTable, threads: number, firstWorkerId: number): Generation {
-  return { id, cfg, table, threads, workers: [], listeners: [], feLive: cfg.frontends.map(() => 0), firstWorkerId, rr: 0 };
+  return { id, cfg, table, threads, workers: [], listeners: [], feLive: cfg.frontends.map(() => 0), firstWorkerId, rr: 0, addrs: new Map() };
 }
 
 /**

@@ -72,6 +72,8 @@ export interface Generation {
   /** The `workerId` of its first worker. */
   readonly firstWorkerId: number;
   rr: number;
+  /** `set server addr`: addresses changed at run time, by global server id (a reload starts from the files). */
+  readonly addrs: Map<number, { host: string; port: number }>;
 }
 
 /** The key a listener is matched by across a reload: the same socket serves the same bind. */

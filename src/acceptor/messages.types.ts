@@ -40,6 +40,8 @@ export interface WorkerControl {
   clearCounters(all: boolean): void;
   /** The server with this global id went DOWN or to maintenance: close its idle connections, requeue its queue; returns the sessions requeued. */
   serverDown(serverId: number): number;
+  /** `set server addr`: connect to the server at this address from now on (idle connections to the old one are closed). */
+  setServerAddr(serverId: number, host: string, port: number): void;
   /** Close every live session now (hard-stop-after). */
   killAll(): number;
   /** Throw an uncaught exception on the next turn (`debug dev crash-worker`, for supervisor tests). */

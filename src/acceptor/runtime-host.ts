@@ -20,6 +20,8 @@ export interface RuntimeHostHooks {
   readonly checks?: CheckStateOf;
   /** Re-read the configuration files and switch to them (`reload`); resolves with the report. */
   readonly reload?: () => Promise<{ ok: boolean; messages: readonly string[] }>;
+  /** `set server addr`: the health check follows the server to its new address. */
+  readonly serverAddr?: (serverId: number, host: string, port: number) => void;
 }
 
 /**
@@ -67,7 +69,7 @@ export function runtimeHost(acc: Acceptor, hooks: RuntimeHostHooks = {}): Runtim
     shutdownSession: (id) => acc.shutdownSession(id),
     crashWorker: (index) => acc.crashWorker(index),
     statRows: () => statRows(acc, acc.cfg, checks),
-    server: (path) => serverHandle(acc, acc.cfg, path),
+    server: (path) => serverHandle(acc, acc.cfg, path, hooks),
     serversConn: (backend) => {
       const cfg = acc.cfg;
       const rows: ServerConnRow[] = [];
@@ -84,8 +86,8 @@ export function runtimeHost(acc: Acceptor, hooks: RuntimeHostHooks = {}): Runtim
               beName: be.name,
               srvId: si + 1,
               srvName: s.name,
-              addr: s.host,
-              port: s.port,
+              addr: acc.serverAddr(sid, s.host, s.port).host,
+              port: acc.serverAddr(sid, s.host, s.port).port,
               purgeDelay: s.poolPurgeDelay ?? DEFAULT_POOL_PURGE_DELAY,
               usedCur: acc.table.srv(sid, ServerSlot.CUR_CONN),
               usedMax: acc.table.srv(sid, ServerSlot.MAX_CONN_SEEN),
@@ -114,7 +116,7 @@ export function runtimeHost(acc: Acceptor, hooks: RuntimeHostHooks = {}): Runtim
               beName: be.name,
               srvId: si + 1,
               srvName: s.name,
-              srvAddr: s.host,
+              srvAddr: acc.serverAddr(sid, s.host, s.port).host,
               opState: st === ServerOpState.UP || st === ServerOpState.DRAIN ? 2 : 0,
               // HAProxy's admin flags: 0x01 forced maintenance, 0x08 forced drain
               adminState: st === ServerOpState.MAINT ? 1 : st === ServerOpState.DRAIN ? 8 : 0,
@@ -122,7 +124,7 @@ export function runtimeHost(acc: Acceptor, hooks: RuntimeHostHooks = {}): Runtim
               iweight: s.weight,
               timeSinceLastChange: Math.max(0, now - acc.table.srv(sid, ServerSlot.LAST_CHANGE)),
               checkHealth: acc.table.srv(sid, ServerSlot.CHECK_HEALTH),
-              port: s.port,
+              port: acc.serverAddr(sid, s.host, s.port).port,
             });
           }
           sid++;
@@ -227,7 +229,7 @@ async function statRows(acc: Acceptor, cfg: Config, checks: CheckStateOf): Promi
         lastchg: Math.max(0, Math.floor(Date.now() / 1000) - t.srv(id, ServerSlot.LAST_CHANGE)),
         qlimit: s.maxqueue > 0 ? s.maxqueue : '', pid: 1, iid, sid: j + 1, lbtot: picked, type: 2, rate: 0, rate_max: 0,
         cli_abrt: 0, srv_abrt: 0, lastsess: -1, qtime: 0, ctime: 0, rtime: 0, ttime: 0,
-        addr: `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`, mode: be.settings.mode, uweight: s.weight,
+        addr: hostPort(acc.serverAddr(id, s.host, s.port)), mode: be.settings.mode, uweight: s.weight,
       });
     }
     add(iid, {
@@ -248,7 +250,7 @@ const STATE_OF: Record<number, 'ready' | 'down' | 'maint' | 'drain'> = { 0: 'rea
 const OP_STATE = { ready: ServerOpState.UP, drain: ServerOpState.DRAIN, maint: ServerOpState.MAINT } as const;
 
 /** `backend/server` → a handle on its shared-table slots; HAProxy's messages when it does not exist. */
-function serverHandle(acc: Acceptor, cfg: Config, path: string): ServerHandle | string {
+function serverHandle(acc: Acceptor, cfg: Config, path: string, hooks: RuntimeHostHooks): ServerHandle | string {
   const slash = path.indexOf('/');
   if (slash <= 0) return 'Require \'backend/server\'.\n';
   const beName = path.slice(0, slash);
@@ -275,6 +277,11 @@ function serverHandle(acc: Acceptor, cfg: Config, path: string): ServerHandle | 
       weight: () => t.srv(id, ServerSlot.WEIGHT),
       setWeight: (w) => t.setSrv(id, ServerSlot.WEIGHT, w),
       setMaxconn: (n) => t.setSrv(id, ServerSlot.MAXCONN, n),
+      address: () => acc.serverAddr(id, be.servers[j]?.host ?? '', be.servers[j]?.port ?? 0),
+      setAddress: async (host, port) => {
+        await acc.setServerAddr(id, host, port);
+        hooks.serverAddr?.(id, host, port);
+      },
     };
   }
   return 'No such backend.\n';
@@ -289,3 +296,5 @@ function fdLimit(): number {
     return 0;
   }
 }
+
+const hostPort = (a: { host: string; port: number }): string => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;

@@ -32,6 +32,9 @@ interface Checked {
   desc: string;
   timer: NodeJS.Timeout | null;
   socket: net.Socket | null;
+  /** `set server addr`: the server's address now (a check `addr`/`port` still wins). */
+  host: string;
+  port: number;
 }
 
 export class HealthChecker {
@@ -55,7 +58,7 @@ export class HealthChecker {
           // as HAProxy: a checked server starts UP with health `rise` — up, but down at the first failure;
           // a server DOWN in the table (carried over a reload) stays down until `rise` passes
           const health = table.state(id) === ServerOpState.DOWN ? Math.min(table.srv(id, ServerSlot.CHECK_HEALTH), c.rise - 1) : c.rise;
-          const state: Checked = { id, be, srv, rise: c.rise, fall: c.fall, health, status: CheckStatus.INI, code: undefined, durationMs: -1, failed: 0, downs: 0, downSince: 0, downTotal: 0, desc: CheckReason.INI, timer: null, socket: null };
+          const state: Checked = { id, be, srv, rise: c.rise, fall: c.fall, health, host: srv.host, port: srv.port, status: CheckStatus.INI, code: undefined, durationMs: -1, failed: 0, downs: 0, downSince: 0, downTotal: 0, desc: CheckReason.INI, timer: null, socket: null };
           this.checked.push(state);
           this.byId.set(id, state);
         }
@@ -83,6 +86,15 @@ export class HealthChecker {
       c.timer = null;
       c.socket?.destroy();
       c.socket = null;
+    }
+  }
+
+  /** `set server addr`: the next checks go to the new address (unless the check has its own). */
+  setAddr(id: number, host: string, port: number): void {
+    const c = this.byId.get(id);
+    if (c) {
+      c.host = host;
+      c.port = port;
     }
   }
 
@@ -142,7 +154,7 @@ export class HealthChecker {
       let done = false;
       let connected = false;
       let answer = Buffer.alloc(0);
-      const sock = net.connect({ host: k.addr ?? c.srv.host, port: k.port ?? c.srv.port });
+      const sock = net.connect({ host: k.addr ?? c.host, port: k.port ?? c.port });
       c.socket = sock;
       const finish = (r: Omit<CheckResult, 'durationMs'>): void => {
         if (done) return;
@@ -165,7 +177,7 @@ export class HealthChecker {
         }
         clearTimeout(timer);
         timer = setTimeout(() => finish({ status: CheckStatus.L7TOUT }), readMs);
-        const host = c.srv.host.includes(':') ? `[${c.srv.host}]` : c.srv.host;
+        const host = c.host.includes(':') ? `[${c.host}]` : c.host;
         const hostLine = httpchk.version === 'HTTP/1.1' ? `host: ${host}\r\n` : '';
         sock.write(`${httpchk.method} ${httpchk.uri} ${httpchk.version}\r\n${hostLine}connection: close\r\n\r\n`);
       });

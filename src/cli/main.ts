@@ -194,7 +194,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return run;
   };
 
-  const host = runtimeHost(acceptor, { checks: (id) => checker.state(id), reload: () => reload('runtime API') });
+  const host = runtimeHost(acceptor, {
+    checks: (id) => checker.state(id),
+    reload: () => reload('runtime API'),
+    serverAddr: (id, h, port) => checker.setAddr(id, h, port),
+  });
   const apis = cfg.global.statsSockets.map((s) => new RuntimeApiServer(s, host));
   const metrics = async (): Promise<string> =>
     renderPrometheus(await host.statRows(), await host.workers(), {

@@ -37,6 +37,8 @@ export class BackendRuntime implements BackendRuntimeLike {
       id: firstServerId + i,
       puid: i + 1,
       cfg: s,
+      host: s.host,
+      port: s.port,
       backend: this,
       wrrScore: 0,
       queue: [],

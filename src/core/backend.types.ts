@@ -5,6 +5,9 @@ export interface ServerRuntime {
   readonly id: number; // global index in the shared server table
   readonly puid: number; // 1-based index inside its backend (HAProxy's srv_id)
   readonly cfg: ServerConfig;
+  /** Where connections go: the config's address until `set server addr` changes it. */
+  host: string;
+  port: number;
   readonly backend: BackendRuntimeLike;
   /** Smooth weighted round-robin score (per worker). */
   wrrScore: number;

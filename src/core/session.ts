@@ -304,7 +304,7 @@ export class Session implements ConnOwner, TimerTarget {
     const server = this.ep.server as ServerRuntime;
     let conn: ConnActor;
     try {
-      const t = this.host.net.connect(server.cfg.host, server.cfg.port);
+      const t = this.host.net.connect(server.host, server.port);
       conn = new ConnActor('server', t, this.host.stats, false);
     } catch {
       this.fail('R', 'C', 503); // could not allocate a connection: resource error
@@ -756,8 +756,8 @@ export class Session implements ConnOwner, TimerTarget {
         backendQueue: be ? t.be(be.id, BackendSlot.QUEUE) : 0,
         frontendIp: this.dstIp,
         frontendPort: this.dstPort,
-        serverIp: srv && this.ep.attempts > 0 ? srv.cfg.host : '',
-        serverPort: srv && this.ep.attempts > 0 ? srv.cfg.port : 0,
+        serverIp: srv && this.ep.attempts > 0 ? srv.host : '',
+        serverPort: srv && this.ep.attempts > 0 ? srv.port : 0,
         bytesUploaded: this.bytesFromClient,
     };
   }

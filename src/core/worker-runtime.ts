@@ -248,6 +248,17 @@ export class WorkerRuntime implements SessionHost {
     return 0;
   }
 
+  /** `set server addr`: new connections go to `host:port`; idle ones to the old address are closed. */
+  setServerAddr(serverId: number, host: string, port: number): void {
+    for (const be of this.backends) {
+      const srv = be.servers.find((s) => s.id === serverId);
+      if (!srv) continue;
+      srv.host = host;
+      srv.port = port;
+      this.pool.purge(srv);
+    }
+  }
+
   kill(id: number): boolean {
     const s = this.sessions.get(id);
     if (!s) return false;

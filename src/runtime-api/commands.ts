@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { suggest } from '../config/suggest.ts';
 import type { CliContext, CliKeyword, Level, RuntimeHost, ServerHandle } from './runtime-api.types.ts';
 import { Levels } from './runtime-api.types.ts';
@@ -178,6 +179,25 @@ async function showPools(h: RuntimeHost): Promise<string> {
   return out;
 }
 
+/** `set server B/S addr IP [port P]`, answered in HAProxy's words. */
+async function setAddr(ctx: CliContext, path: string | undefined, args: readonly string[]): Promise<string> {
+  if (!path) return 'Require \'backend/server\'.\n';
+  const s = ctx.host.server(path);
+  if (typeof s === 'string') return s;
+  const [ip, portWord, portValue] = args;
+  if (!ip || !(isIPv4(ip) || isIPv6(ip))) return 'set server <b>/<s> addr requires an address and optionally a port.\n';
+  let port = s.address().port;
+  if (portWord !== undefined) {
+    if (portWord !== 'port' || !portValue || !/^\d{1,5}$/.test(portValue) || Number(portValue) < 1 || Number(portValue) > 65535) return "'set server <srv> addr' expects '<addr> [port <port>]'.\n";
+    port = Number(portValue);
+  }
+  const before = s.address();
+  await s.setAddress(ip, port);
+  const what = [before.host === ip ? 'no need to change the addr' : `IP changed from '${before.host}' to '${ip}'`];
+  if (portWord !== undefined) what.push(before.port === port ? 'no need to change the port' : `port changed from '${before.port}' to '${port}'`);
+  return `${what.join(', ')} by 'stats socket command'\n`;
+}
+
 function withServer(ctx: CliContext, path: string | undefined, fn: (s: ServerHandle) => string): string {
   if (!path) return 'Require \'backend/server\'.\n';
   const s = ctx.host.server(path);
@@ -276,11 +296,13 @@ export const cliKeywords: readonly CliKeyword[] = [
   },
   {
     words: ['set', 'server'],
-    args: '<bk>/<srv> state ready|drain|maint | weight <n>[%]',
-    help: 'change a server\'s administrative state or its weight',
+    args: '<bk>/<srv> state ready|drain|maint | weight <n>[%] | addr <ip> [port <port>]',
+    help: 'change a server\'s administrative state, its weight or its address',
     level: 'admin',
     run: (ctx, args) =>
-      withServer(ctx, args[0], (s) => {
+      args[1] === 'addr'
+        ? setAddr(ctx, args[0], args.slice(2))
+        : withServer(ctx, args[0], (s) => {
         const [what, value] = [args[1], args[2]];
         if (what === 'state') {
           if (value !== 'ready' && value !== 'drain' && value !== 'maint') return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";

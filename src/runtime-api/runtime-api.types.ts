@@ -75,6 +75,10 @@ export interface ServerHandle {
   weight(): number;
   setWeight(w: number): void;
   setMaxconn(n: number): void;
+  /** The address connections go to now. */
+  address(): { host: string; port: number };
+  /** `set server addr`: every worker (and the health check) uses this address from now on. */
+  setAddress(host: string, port: number): Promise<void>;
 }
 
 export interface ServerStateRow {
