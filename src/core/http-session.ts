@@ -895,7 +895,7 @@ export class HttpSession extends Session {
     if (this.lingering) this.close('-', '-');
     else if (this.rx === RxState.HEAD) {
       // keep-alive wait over: a normal end; a request not complete in time: 408 cR
-      if (!this.txnActive && this.txnCount > 0) this.close('-', '-');
+      if (!this.txnActive && this.txnCount > 0) this.linger(); // a FIN after what is still queued, not a reset
       else this.reply(408, 'c', 'R');
     } else if (this.rx === RxState.BODY && !this.cliHeld) this.fail('c', 'D', 408);
     else if (this.srvHeld && this.bytesToClient === this.cliArmedBytes) this.close('c', 'D'); // the client read nothing of its response for `timeout client`
