@@ -774,6 +774,7 @@ export class HttpSession extends Session {
     // on with what follows (a pipelined request), and decides about the client's FIN at its end
     this.tIdle = this.host.sched.now();
     this.armClient();
+    if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
     if (held) this.feedClient(held, 0);
   }
 
