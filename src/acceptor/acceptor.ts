@@ -468,7 +468,8 @@ export class Acceptor {
   async crashWorker(index: number): Promise<boolean> {
     const w = this.workers[index];
     if (!w || w.state !== WorkerState.READY) return false;
-    await w.control.crash();
+    // the worker may be gone before its answer is posted: its exit answers as well
+    await ask(w, (c) => c.crash());
     return true;
   }
 

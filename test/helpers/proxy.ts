@@ -199,15 +199,26 @@ function lines(stream: NodeJS.ReadableStream | null, on: (l: string) => void): v
  * One command on its own connection, as `socat` would send it; resolves with the whole reply.
  * `target` is a unix socket path or a TCP port on 127.0.0.1 (the same protocol for HAProxy's CLI).
  */
-export function cliCommand(target: string | number, command: string): Promise<string> {
+export function cliCommand(target: string | number, command: string, timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const c = typeof target === 'number' ? net.connect(target, '127.0.0.1') : net.connect(target);
     let out = '';
+    // a command the proxy never answers fails the test instead of hanging it
+    const timer = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`runtime API: no answer to '${command}' within ${timeoutMs} ms (got ${JSON.stringify(out)})`));
+    }, timeoutMs);
     c.setEncoding('utf8');
     c.on('connect', () => c.write(`${command}\n`));
     c.on('data', (d: string) => (out += d));
-    c.on('end', () => resolve(out));
-    c.on('error', reject);
+    c.on('end', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    c.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }
 

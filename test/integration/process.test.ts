@@ -96,6 +96,7 @@ test('a worker that crashes under load is respawned within 1 s; only its session
   const o = await echo();
   const p = await startProxy(listenConfig(o.port), { threads: 2 });
   const conns: net.Socket[] = [];
+  let loadDeadline = 0;
   try {
     // one long session on each worker
     const longLived = await Promise.all(
@@ -112,12 +113,13 @@ test('a worker that crashes under load is respawned within 1 s; only its session
     const before = parseInfo(await p.cli('show info'));
     assert.equal(before.get('Worker_0_sessions'), '1');
     assert.equal(before.get('Worker_1_sessions'), '1');
-    // load: 4 clients in a loop, through the crash and after it
-    let loading = true;
+    // load: 4 clients in a loop, through the crash and after it (bounded: stopped in `finally`
+    // whatever fails, and never longer than 20 s)
+    loadDeadline = Date.now() + 20_000;
     const results: Array<{ at: number; ok: boolean }> = [];
     const load = Promise.all(
       Array.from({ length: 4 }, async () => {
-        while (loading) {
+        while (Date.now() < loadDeadline) {
           const r = await exchange(p.port('app'), 'load', { timeoutMs: 2000 });
           results.push({ at: Date.now(), ok: r.data === 'load' });
         }
@@ -130,10 +132,13 @@ test('a worker that crashes under load is respawned within 1 s; only its session
     const respawnedAt = Date.now();
     assert.ok(respawnedAt - t0 < 1500, `respawned after ${respawnedAt - t0} ms`);
     await new Promise((r) => setTimeout(r, 500));
-    loading = false;
+    loadDeadline = 0;
     await load;
     const failed = results.filter((r) => !r.ok);
-    assert.ok(failed.length <= 4, `only the sessions in flight on the crashed worker may fail (${failed.length} failed)`);
+    // a client whose session died reconnects at once, and until the acceptor hears of the death
+    // (a few ms) its new connection may go to the dead worker too: failures are bounded by the
+    // sessions the acceptor counts as lost with the worker (checked below), not by the 4 clients
+    assert.ok(failed.every((r) => r.at <= respawnedAt), 'no session fails after the respawn');
     const after = results.filter((r) => r.at > respawnedAt + 50);
     assert.ok(after.length > 10 && after.every((r) => r.ok), 'every session after the respawn is served');
     // the session on worker 1 is untouched
@@ -153,9 +158,13 @@ test('a worker that crashes under load is respawned within 1 s; only its session
     for (let i = 0; i < 10; i++) assert.equal((await exchange(p.port('app'), 'z')).data, 'z');
     const info = parseInfo(await p.cli('show info'));
     // an upper bound: sessions handed to the worker whose `closed` ack had not reached the acceptor
-    assert.ok(Number(info.get('Lost_sessions')) >= 1, 'at least the long session of the crashed worker');
+    const lost = Number(info.get('Lost_sessions'));
+    assert.ok(lost >= 1, 'at least the long session of the crashed worker');
+    // every failed load session was one of the crashed worker's (the long one is lost too)
+    assert.ok(failed.length <= lost - 1, `${failed.length} load sessions failed, ${lost} sessions lost with the worker`);
     assert.equal(info.get('Worker_restarts'), '1');
   } finally {
+    loadDeadline = 0;
     for (const c of conns) c.destroy();
     await cleanup(p, o);
   }
