@@ -1,25 +1,39 @@
 /**
- * HTTP proxying cost: switchyard `mode http` against HAProxy 2.6 (Debian) and node-http-proxy, with
- * the origin alone as the baseline, interleaved in the same run (A B C A B C…, median of ROUNDS).
+ * HTTP proxying cost: switchyard `mode http` against HAProxy 2.6 and nginx (Debian),
+ * node-http-proxy and @fastify/http-proxy, with the origin alone as the baseline, interleaved in the
+ * same run (A B C A B C…, median of ROUNDS).
  * Run by `npm run bench` (bench/run.ts), or alone: `node bench/http.ts [--quick]`.
  *
  * The origin is a raw `net` server in its own process (canned `HTTP/1.1 200` keep-alive answers with
  * a Content-Length: an 18-byte body on `/`, a 16 KiB body on `/16k`). Each round starts every target
  * afresh with the same HAProxy-format config (`defaults mode http`, one `listen`, one `server`,
- * default `http-reuse safe`), warms it up, then runs the scenarios: autocannon keep-alive with 50
- * connections on the small and the 16 KiB body, and wrk with `Connection: close` (a new client
+ * default `http-reuse safe`; nginx gets the equivalent nginx.conf, see `nginxConfig`), warms it
+ * up, then runs the scenarios: autocannon keep-alive with 50 connections on the small and the 16 KiB
+ * body and with 10 pipelined requests per connection, and wrk with `Connection: close` (a new client
  * connection per request). Per target and scenario: req/s, p50/p99 latency, the proxy's CPU µs per
- * request (utime+stime of all its threads, from /proc/PID/stat deltas over the run), its RSS at the
- * end of the run, the origin's CPU µs per request, and every error seen (non-2xx, socket errors).
+ * request (utime+stime of all its threads and processes — nginx is a master and its workers — from
+ * /proc/PID/stat deltas over the run), its RSS at the end of the run (summed over its processes), the
+ * origin's CPU µs per request, and every error seen (non-2xx, socket errors).
+ *
+ * After the rounds, once per target (not per round: it takes seconds per target and memory is not
+ * what varies between rounds): IDLE_CLIENTS idle keep-alive client connections (10,000; 2,000 with
+ * --quick), each sends one request and reads its answer, then stays open; the proxy's RSS before and
+ * after gives KB per idle connection. Capped by the file-descriptor limit (HAProxy counts two per
+ * connection: client and server side).
  *
  *   node bench/http.ts [--quick] [--json FILE]  the benchmark alone; prints the markdown
- *   node bench/http.ts --targets switchyard-1,haproxy-1   only those targets (kind-threads, comma-separated)
+ *   node bench/http.ts --targets switchyard-1,haproxy-1   only those targets (kind-threads, comma-separated:
+ *                                          direct-1 switchyard-1 switchyard-2 haproxy-1 haproxy-2 nginx-1
+ *                                          nginx-2 node-http-proxy-1 fastify-1)
+ *   node bench/http.ts --scenarios ka-pipe10,idle   only those scenarios (ids below, `idle` for the idle clients)
+ *   node bench/http.ts --idle-clients N    that many idle clients instead of 10,000 (2,000 with --quick)
  *   node bench/http.ts --base DIR --targets base-1,switchyard-1,haproxy-1   A/B: also the switchyard of checkout DIR
- *   node bench/http.ts --profile [--quick] [--scenario ka-small|ka-small-fixed|ka-16k|close-small]
+ *   node bench/http.ts --profile [--quick] [--scenario ka-small|ka-small-fixed|ka-16k|ka-pipe10|close-small]
  *                                          `--cpu-prof` of switchyard --threads 1 under that load,
  *                                          summarised by top self-time functions per thread
  *   node bench/http.ts --role origin --port P
  *   node bench/http.ts --role node-http-proxy --port P --to O
+ *   node bench/http.ts --role fastify-http-proxy --port P --to O
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -46,6 +60,8 @@ interface Scenario {
   readonly path: string;
   /** Requests per second over all connections; unset: as fast as the target answers. */
   readonly rate?: number;
+  /** Requests in flight per connection (autocannon `pipelining`); unset: 1. */
+  readonly pipelining?: number;
 }
 
 /** The fixed-rate scenario's rate: low enough for every target, so CPU/req is compared at the same load. */
@@ -62,6 +78,13 @@ const scenarios: readonly Scenario[] = [
   },
   { id: 'ka-16k', title: `keep-alive, ${CONNECTIONS} connections, 16 KiB body (autocannon)`, loader: 'autocannon', path: '/16k' },
   {
+    id: 'ka-pipe10',
+    title: `keep-alive, ${CONNECTIONS} connections, 10 pipelined requests per connection, ${SMALL_BODY.length} B body (autocannon)`,
+    loader: 'autocannon',
+    path: '/',
+    pipelining: 10,
+  },
+  {
     id: 'close-small',
     title: `new connection per request (\`Connection: close\`), ${CONNECTIONS} connections, ${SMALL_BODY.length} B body (wrk)`,
     loader: 'wrk',
@@ -69,7 +92,7 @@ const scenarios: readonly Scenario[] = [
   },
 ];
 
-type Kind = 'direct' | 'switchyard' | 'haproxy' | 'node-http-proxy';
+type Kind = 'direct' | 'switchyard' | 'haproxy' | 'nginx' | 'node-http-proxy' | 'fastify';
 
 interface Target {
   readonly name: string;
@@ -89,8 +112,20 @@ const targets: readonly Target[] = [
   { name: 'switchyard --threads 2', kind: 'switchyard', threads: 2 },
   { name: 'haproxy nbthread 1', kind: 'haproxy', threads: 1 },
   { name: 'haproxy nbthread 2', kind: 'haproxy', threads: 2 },
+  { name: 'nginx 1 worker', kind: 'nginx', threads: 1 },
+  { name: 'nginx 2 workers', kind: 'nginx', threads: 2 },
   { name: 'node-http-proxy', kind: 'node-http-proxy', threads: 1 },
+  { name: '@fastify/http-proxy', kind: 'fastify', threads: 1 },
 ];
+
+/** A target's name on the command line (`--targets`): kind-threads, `base-1` for `--base`. */
+const targetId = (t: Target): string => (t.root ? `base-${t.threads}` : `${t.kind}-${t.threads}`);
+
+/** Idle keep-alive clients per target in a full run; `--quick` opens IDLE_CLIENTS_QUICK. */
+const IDLE_CLIENTS = 10_000;
+const IDLE_CLIENTS_QUICK = 2_000;
+/** Keep-alive timeout of every target, long enough for all idle clients to be open at once. */
+const KEEP_ALIVE_S = 30;
 
 /** One load run's figures, as measured. */
 interface Run {
@@ -115,10 +150,26 @@ export interface HttpRow {
   /** switchyard's (or any target's) CPU/req over HAProxy's with the same thread count. */
   readonly ratioToHaproxy: number | null;
   readonly ratioToNodeHttpProxy: number | null;
+  readonly ratioToFastify: number | null;
   /** Summed over all rounds, not a median: every failed request counts. */
   readonly non2xx: number;
   readonly errors: Record<string, number>;
   readonly requestsAllRounds: number;
+}
+
+/** One target under idle keep-alive clients. */
+export interface IdleRow {
+  readonly target: string;
+  readonly clients: number;
+  /** Clients that got their answer and were still open when RSS was read. */
+  readonly open: number;
+  readonly rssBeforeMB: number;
+  readonly rssAfterMB: number;
+  readonly kbPerClient: number | null;
+  /** The target's established connections to the origin while the clients are idle; null for the origin alone. */
+  readonly serverConnections: number | null;
+  readonly openSeconds: number;
+  readonly failed: Record<string, number>;
 }
 
 export interface HttpReport {
@@ -128,21 +179,83 @@ export interface HttpReport {
   readonly secondsPerRun: number;
   readonly connections: number;
   readonly rows: HttpRow[];
+  /** Idle keep-alive clients per target (the file-descriptor limit may have lowered it). */
+  readonly idleClients: number;
+  readonly idle: IdleRow[];
   readonly skipped: string[];
   readonly markdown: string;
 }
 
 // ───────────────────────────── helpers ─────────────────────────────
 
-function cpuTicks(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, all threads
+/** The fields of /proc/PID/stat after the command name (field 3, the state, is index 0); null once gone. */
+function statFields(pid: number | string): string[] | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
 }
 
+/**
+ * `pid` and all its descendants, found by parent pid in /proc: HAProxy and the Node targets are one
+ * process with threads, nginx is a master and its worker processes.
+ */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const ppid = Number(statFields(name)?.[1]);
+    if (!ppid) continue;
+    const list = children.get(ppid);
+    if (list) list.push(Number(name));
+    else children.set(ppid, [Number(name)]);
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i] as number) ?? []));
+  return out;
+}
+
+/** utime + stime of all threads of `pid` and its descendants, in clock ticks. */
+function cpuTicks(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    const fields = statFields(p);
+    if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
+}
+
+/** VmRSS of `pid` and its descendants, summed (pages shared between nginx's processes count once per process). */
 function rssMB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
+  let kb = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return kb / 1024;
+}
+
+/** The soft limit on open files of this process, which the targets inherit; null if unlimited or unknown. */
+function openFilesLimit(): number | null {
+  const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+  return m ? Number(m[1]) : null;
+}
+
+/** Established IPv4 TCP connections to 127.0.0.1:`port` seen from the connecting side (/proc/net/tcp). */
+function connectionsTo(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[2]?.endsWith(hex) && f[3] === '01') n++;
+  }
+  return n;
 }
 
 async function freePort(): Promise<number> {
@@ -169,13 +282,21 @@ async function waitListening(port: number, child: ChildProcess | null): Promise<
   throw new Error(`nothing listens on ${port}`);
 }
 
+/** Stop `child`, then SIGKILL any of its descendants still there (nginx's workers outlive a killed master). */
 async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  // Each descendant with its start time (field 22), so a pid reused meanwhile is left alone.
+  const descendants = processTree(child.pid)
+    .slice(1)
+    .map((pid) => ({ pid, start: statFields(pid)?.[19] }));
   const exited = new Promise((r) => child.once('exit', r));
   child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+  for (const d of descendants) {
+    if (d.start !== undefined && statFields(d.pid)?.[19] === d.start) process.kill(d.pid, 'SIGKILL');
+  }
 }
 
 /** A child whose last stderr lines are kept, to show why it died. */
@@ -209,15 +330,15 @@ function resolvable(pkg: string): boolean {
   }
 }
 
-function config(port: number, originPort: number, threads: number): string {
+function config(port: number, originPort: number, threads: number, maxconn: number): string {
   return [
     'global',
-    '    maxconn 9000',
+    `    maxconn ${maxconn}`,
     `    nbthread ${threads}`,
     'defaults',
     '    mode http',
     '    timeout connect 5s',
-    '    timeout client 30s',
+    `    timeout client ${KEEP_ALIVE_S}s`,
     '    timeout server 30s',
     'listen web',
     `    bind 127.0.0.1:${port}`,
@@ -227,7 +348,46 @@ function config(port: number, originPort: number, threads: number): string {
   ].join('\n');
 }
 
-// ───────────────────────────── the origin and node-http-proxy (child roles) ─────────────────────────────
+/**
+ * nginx as it is deployed in front of an HTTP/1.1 origin: `worker_processes N`, an `upstream` with
+ * `keepalive 64` (idle connections cached per worker), `proxy_http_version 1.1` and an empty
+ * Connection header so the upstream connections stay open; no access log. Run in the foreground
+ * with its master (`daemon off`, `master_process on`), everything it writes under `dir`.
+ * `keepalive_requests` is raised from its default 1,000 on both sides so that, like HAProxy,
+ * nginx does not close a keep-alive connection after 1,000 requests in the middle of a run.
+ */
+function nginxConfig(dir: string, port: number, originPort: number, workers: number, maxconn: number): string {
+  return [
+    `worker_processes ${workers};`,
+    'daemon off;',
+    'master_process on;',
+    `pid ${dir}/nginx.pid;`,
+    'error_log stderr warn;',
+    `events { worker_connections ${maxconn}; }`,
+    'http {',
+    '    access_log off;',
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `    ${t}_temp_path ${dir}/${t}_temp;`),
+    `    keepalive_timeout ${KEEP_ALIVE_S}s;`,
+    '    keepalive_requests 1000000;',
+    '    upstream origin {',
+    `        server 127.0.0.1:${originPort};`,
+    '        keepalive 64;',
+    '        keepalive_requests 1000000;',
+    '    }',
+    '    server {',
+    `        listen 127.0.0.1:${port};`,
+    '        location / {',
+    '            proxy_pass http://origin;',
+    '            proxy_http_version 1.1;',
+    '            proxy_set_header Connection "";',
+    '        }',
+    '    }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+// ───────────────────────────── the origin, node-http-proxy and @fastify/http-proxy (child roles) ─────────────────────────────
 
 function answer(body: Buffer, close: boolean): Buffer {
   const head = `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
@@ -278,7 +438,11 @@ function runOrigin(port: number): void {
   server.listen(port, '127.0.0.1');
 }
 
-/** node-http-proxy as it is usually deployed: one `http` server, a keep-alive `http.Agent` to the origin. */
+/**
+ * node-http-proxy as it is usually deployed: one `http` server, a keep-alive `http.Agent` to the
+ * origin. The server's keep-alive timeout is raised from Node's 5 s to the other targets' 30 s, so
+ * the idle clients are still open when their memory is read.
+ */
 async function runNodeHttpProxy(port: number, to: number): Promise<void> {
   const http = await import('node:http');
   const { default: httpProxy } = await import('http-proxy');
@@ -290,12 +454,28 @@ async function runNodeHttpProxy(port: number, to: number): Promise<void> {
       res.end();
     } else res.destroy();
   });
-  http.createServer((req, res) => proxy.web(req, res)).listen(port, '127.0.0.1');
+  const server = http.createServer((req, res) => proxy.web(req, res));
+  server.keepAliveTimeout = KEEP_ALIVE_S * 1000;
+  server.listen(port, '127.0.0.1');
+}
+
+/**
+ * @fastify/http-proxy as its README deploys it: a Fastify instance (no logger, like `no log`
+ * elsewhere) with the plugin registered on `/` and `upstream` the origin. It forwards through
+ * @fastify/reply-from's default client, an undici `Pool` (128 connections, no pipelining, 60 s
+ * keep-alive to the upstream); Fastify's own client keep-alive timeout is its default 72 s.
+ */
+async function runFastifyHttpProxy(port: number, to: number): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const { default: proxy } = await import('@fastify/http-proxy');
+  const app = Fastify({ logger: false });
+  await app.register(proxy, { upstream: `http://127.0.0.1:${to}` });
+  await app.listen({ port, host: '127.0.0.1' });
 }
 
 // ───────────────────────────── load generators ─────────────────────────────
 
-async function loadAutocannon(autocannon: Autocannon, port: number, urlPath: string, seconds: number, rate?: number): Promise<Run> {
+async function loadAutocannon(autocannon: Autocannon, port: number, urlPath: string, seconds: number, rate?: number, pipelining = 1): Promise<Run> {
   const errors: Record<string, number> = {};
   // autocannon's own histogram has 1 ms resolution: keep every response time to read percentiles from.
   let lat = new Float64Array(1 << 18);
@@ -305,7 +485,7 @@ async function loadAutocannon(autocannon: Autocannon, port: number, urlPath: str
       {
         url: `http://127.0.0.1:${port}${urlPath}`,
         connections: CONNECTIONS,
-        pipelining: 1,
+        pipelining,
         duration: seconds,
         timeout: 10,
         ...(rate === undefined ? {} : { overallRate: rate }),
@@ -374,6 +554,76 @@ async function loadWrk(port: number, urlPath: string, seconds: number): Promise<
   return { requests: Number(total[1]) - non2xx, seconds: secs, p50Ms: pct('50'), p99Ms: pct('99'), non2xx, errors };
 }
 
+/** Idle keep-alive clients, once each has had its answer. */
+interface IdleClients {
+  readonly sockets: net.Socket[];
+  /** Clients that could not get their answer (connect error, non-200, timeout), by reason. */
+  readonly failed: Record<string, number>;
+  readonly seconds: number;
+  /** How many of `sockets` the target has closed since they got their answer. */
+  closedSince(): number;
+}
+
+/**
+ * Open `n` client connections to `port`, 64 at a time; each sends one GET, reads its answer (head and
+ * Content-Length body) and then stays open and idle. Bounded: 10 s per client, `budgetS` in all.
+ */
+async function openIdleClients(port: number, n: number, budgetS: number): Promise<IdleClients> {
+  const request = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 'latin1');
+  const sockets: net.Socket[] = [];
+  const failed: Record<string, number> = {};
+  let closed = 0;
+  let next = 0;
+  const t0 = performance.now();
+  const deadline = Date.now() + budgetS * 1000;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      let got = '';
+      let settled = false;
+      let kept = false;
+      const settle = (why: string | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (why === null) {
+          kept = true;
+          sockets.push(s);
+        } else {
+          failed[why] = (failed[why] ?? 0) + 1;
+          s.destroy();
+        }
+        resolve();
+      };
+      const timer = setTimeout(() => settle('timeout'), 10_000);
+      s.on('connect', () => s.write(request));
+      s.on('data', (d: Buffer) => {
+        if (settled) return;
+        got += d.toString('latin1');
+        const end = got.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(got.slice(0, end + 2));
+        if (!length) settle('answer without Content-Length');
+        else if (got.length >= end + 4 + Number(length[1])) settle(got.startsWith('HTTP/1.1 200') ? null : `status ${got.slice(9, 12)}`);
+      });
+      s.on('error', (e: Error & { code?: string }) => settle(e.code ?? e.message));
+      s.on('close', () => {
+        if (kept) closed++;
+        else settle('closed before the answer');
+      });
+    });
+  const worker = async () => {
+    while (next < n && Date.now() < deadline) {
+      next++;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+  if (next < n) failed['not opened (time budget)'] = n - next;
+  // `closed` counts clients closed after their answer, all of which are in `sockets`.
+  return { sockets, failed, seconds: (performance.now() - t0) / 1000, closedSince: () => closed };
+}
+
 // ───────────────────────────── starting targets ─────────────────────────────
 
 interface Started {
@@ -382,21 +632,47 @@ interface Started {
   readonly stderr: () => string;
 }
 
-async function startTarget(t: Target, originPort: number, dir: string, nodeArgs: string[] = []): Promise<Started> {
+/** How a target is stopped: nginx's master gets SIGTERM (a fast shutdown that ends its workers). */
+const stopSignal = (t: Target): NodeJS.Signals => (t.kind === 'nginx' ? 'SIGTERM' : 'SIGKILL');
+
+function spawnTarget(t: Target, port: number, originPort: number, dir: string, maxconn: number, nodeArgs: string[]): ReturnType<typeof spawnLogged> {
+  const to = ['--port', String(port), '--to', String(originPort)];
+  switch (t.kind) {
+    case 'direct':
+      throw new Error('the origin is not spawned as a target');
+    case 'switchyard':
+    case 'haproxy': {
+      const cfg = path.join(dir, `${t.kind}-${t.threads}.cfg`);
+      fs.writeFileSync(cfg, config(port, originPort, t.threads, maxconn));
+      return t.kind === 'haproxy'
+        ? spawnLogged('haproxy', ['-db', '-f', cfg])
+        : spawnLogged(process.execPath, [...nodeArgs, path.join(t.root ?? ROOT, 'bin/switchyard.ts'), '-q', '-f', cfg, '--threads', String(t.threads)]);
+    }
+    case 'nginx': {
+      // World-readable: run as root, nginx's workers are `nobody` and keep their temp files here.
+      const prefix = fs.mkdtempSync(path.join(dir, `nginx-${t.threads}-`));
+      fs.chmodSync(dir, 0o755);
+      fs.chmodSync(prefix, 0o755);
+      const conf = path.join(prefix, 'nginx.conf');
+      fs.writeFileSync(conf, nginxConfig(prefix, port, originPort, t.threads, maxconn));
+      // -e: the error log before the config is read (the compiled-in one may not be writable).
+      return spawnLogged('nginx', ['-p', prefix, '-c', conf, '-e', 'stderr']);
+    }
+    case 'node-http-proxy':
+      return spawnLogged(process.execPath, [SELF, '--role', 'node-http-proxy', ...to]);
+    case 'fastify':
+      return spawnLogged(process.execPath, [SELF, '--role', 'fastify-http-proxy', ...to]);
+  }
+}
+
+async function startTarget(t: Target, originPort: number, dir: string, maxconn: number, nodeArgs: string[] = []): Promise<Started> {
   if (t.kind === 'direct') return { child: null, port: originPort, stderr: () => '' };
   const port = await freePort();
-  const cfg = path.join(dir, `${t.kind}-${t.threads}.cfg`);
-  fs.writeFileSync(cfg, config(port, originPort, t.threads));
-  const s =
-    t.kind === 'switchyard'
-      ? spawnLogged(process.execPath, [...nodeArgs, path.join(t.root ?? ROOT, 'bin/switchyard.ts'), '-q', '-f', cfg, '--threads', String(t.threads)])
-      : t.kind === 'haproxy'
-        ? spawnLogged('haproxy', ['-db', '-f', cfg])
-        : spawnLogged(process.execPath, [SELF, '--role', 'node-http-proxy', '--port', String(port), '--to', String(originPort)]);
+  const s = spawnTarget(t, port, originPort, dir, maxconn, nodeArgs);
   try {
     await waitListening(port, s.child);
   } catch (err) {
-    await stop(s.child);
+    await stop(s.child, stopSignal(t));
     throw new Error(`${t.name}: ${(err as Error).message}\n${s.stderr()}`);
   }
   return { child: s.child, port, stderr: s.stderr };
@@ -425,27 +701,58 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
   const date = new Date().toISOString().slice(0, 10);
   const machine = `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, Node ${process.version}`;
   const skipped: string[] = [];
+  const notes: string[] = [];
   const autocannon = resolvable('autocannon') ? ((await import('autocannon')).default as Autocannon) : null;
   if (!autocannon) skipped.push('keep-alive scenarios: the npm package autocannon is not installed (npm install -D autocannon)');
   const haveWrk = spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
   if (!haveWrk) skipped.push('Connection: close scenario: wrk is not installed (apt-get install -y wrk)');
-  const activeScenarios = scenarios.filter((s) => (s.loader === 'autocannon' ? autocannon !== null : haveWrk));
+  const onlyScenarios = argValue('--scenarios')?.split(',');
+  const activeScenarios = scenarios.filter((s) => (!onlyScenarios || onlyScenarios.includes(s.id)) && (s.loader === 'autocannon' ? autocannon !== null : haveWrk));
+
+  // HAProxy reserves two descriptors per connection (client and server side) and a few of its own
+  // (more with nbthread 2: it refuses to start when they exceed the limit), and a proxy may well keep
+  // a server connection per idle client: maxconn and the idle clients stay within the open-files
+  // limit every target inherits from this process.
+  const fdLimit = openFilesLimit();
+  const maxconn = Math.min(IDLE_CLIENTS + 500, fdLimit === null ? Number.POSITIVE_INFINITY : Math.floor((fdLimit - 100) / 2));
+  const idleWanted = Number(argValue('--idle-clients') ?? (quick ? IDLE_CLIENTS_QUICK : IDLE_CLIENTS));
+  const idleClients = Math.min(idleWanted, maxconn - 100);
+  let runIdle = !onlyScenarios || onlyScenarios.includes('idle');
+  if (runIdle && idleClients < 100) {
+    skipped.push(`idle clients: the open-files limit (${fdLimit}, \`ulimit -n\`) leaves room for ${idleClients} idle clients only`);
+    runIdle = false;
+  } else if (runIdle && idleClients < idleWanted) {
+    notes.push(
+      `${idleClients.toLocaleString('en-US')} idle clients instead of ${idleWanted.toLocaleString('en-US')}: the open-files limit is ${fdLimit} (\`ulimit -n\`, not raised above its hard limit here) and a proxy may hold a server connection per client (HAProxy's maxconn ${maxconn} reserves two descriptors each).`,
+    );
+  }
+
   const only = argValue('--targets')?.split(',');
   const active = targets.filter((t) => {
-    if (only && !only.includes(t.root ? `base-${t.threads}` : `${t.kind}-${t.threads}`)) return false;
+    if (only && !only.includes(targetId(t))) return false;
     if (t.kind === 'haproxy' && !present('haproxy', ['-v'])) {
       skipped.push(`${t.name}: haproxy is not installed (apt-get install -y haproxy)`);
+      return false;
+    }
+    if (t.kind === 'nginx' && !present('nginx', ['-v'])) {
+      skipped.push(`${t.name}: nginx is not installed (apt-get install -y nginx)`);
       return false;
     }
     if (t.kind === 'node-http-proxy' && !resolvable('http-proxy')) {
       skipped.push(`${t.name}: the npm package http-proxy is not installed (npm install -D http-proxy)`);
       return false;
     }
+    if (t.kind === 'fastify' && !(resolvable('fastify') && resolvable('@fastify/http-proxy'))) {
+      skipped.push(`${t.name}: the npm packages fastify and @fastify/http-proxy are not installed (npm install -D fastify @fastify/http-proxy)`);
+      return false;
+    }
     return true;
   });
   for (const s of skipped) progress(`http: skipped ${s}`);
+  for (const n of notes) progress(`http: ${n}`);
 
   const origin = await startOrigin();
+  const originPid = origin.child.pid as number;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-bench-http-'));
   interface Acc {
     rps: number[];
@@ -460,18 +767,20 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
   }
   const acc = new Map<string, Acc>();
   const key = (t: Target, s: Scenario) => `${t.name}\u0000${s.id}`;
+  const idle: IdleRow[] = [];
   try {
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < rounds && activeScenarios.length > 0; round++) {
       for (const t of active) {
-        const started = await startTarget(t, origin.port, dir);
+        const started = await startTarget(t, origin.port, dir, maxconn);
         try {
           if (autocannon) await loadAutocannon(autocannon, started.port, '/', warmup);
           for (const s of activeScenarios) {
             const pid = started.child?.pid;
             const c0 = pid === undefined ? 0 : cpuTicks(pid);
-            const o0 = cpuTicks(origin.child.pid as number);
-            const run = s.loader === 'wrk' ? await loadWrk(started.port, s.path, seconds) : await loadAutocannon(autocannon as Autocannon, started.port, s.path, seconds, s.rate);
-            const o1 = cpuTicks(origin.child.pid as number);
+            const o0 = cpuTicks(originPid);
+            const run =
+              s.loader === 'wrk' ? await loadWrk(started.port, s.path, seconds) : await loadAutocannon(autocannon as Autocannon, started.port, s.path, seconds, s.rate, s.pipelining);
+            const o1 = cpuTicks(originPid);
             if (started.child && (started.child.exitCode !== null || started.child.signalCode !== null)) {
               throw new Error(`${t.name} died during ${s.id}: ${started.stderr()}`);
             }
@@ -497,8 +806,18 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
             );
           }
         } finally {
-          if (started.child) await stop(started.child);
+          if (started.child) await stop(started.child, stopSignal(t));
         }
+      }
+    }
+    if (runIdle) {
+      for (const t of active) {
+        const row = await measureIdle(t, origin.port, originPid, dir, maxconn, idleClients, autocannon, warmup);
+        idle.push(row);
+        const bad = Object.keys(row.failed).length > 0 ? `, FAILED: ${errText(0, row.failed)}` : '';
+        progress(
+          `http idle ${t.name}: ${row.open}/${row.clients} clients open after ${row.openSeconds.toFixed(1)} s, RSS ${row.rssBeforeMB.toFixed(0)} → ${row.rssAfterMB.toFixed(0)} MB, ${row.kbPerClient?.toFixed(1) ?? 'n/a'} KB/client, ${row.serverConnections ?? 'n/a'} server connections${bad}`,
+        );
       }
     }
   } finally {
@@ -513,11 +832,13 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
       return a && a.cpu.length > 0 ? median(a.cpu) : null;
     };
     const nhp = cpuOf('node-http-proxy');
+    const fst = cpuOf('@fastify/http-proxy');
     for (const t of active) {
       const a = acc.get(key(t, s));
       if (!a) continue;
       const cpu = a.cpu.length > 0 ? median(a.cpu) : null;
       const hap = cpuOf(`haproxy nbthread ${t.threads}`) ?? cpuOf('haproxy nbthread 1');
+      const ratio = (peer: number | null) => (cpu !== null && peer !== null ? cpu / peer : null);
       rows.push({
         target: t.name,
         scenario: s.id,
@@ -527,8 +848,9 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
         cpuUsPerReq: cpu,
         rssMB: a.rss.length > 0 ? median(a.rss) : null,
         originCpuUsPerReq: median(a.originCpu),
-        ratioToHaproxy: cpu !== null && hap !== null ? cpu / hap : null,
-        ratioToNodeHttpProxy: cpu !== null && nhp !== null ? cpu / nhp : null,
+        ratioToHaproxy: ratio(hap),
+        ratioToNodeHttpProxy: ratio(nhp),
+        ratioToFastify: ratio(fst),
         non2xx: a.non2xx,
         errors: a.errors,
         requestsAllRounds: a.requests,
@@ -540,25 +862,84 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
   const lines = [
     `## HTTP — ${date}, ${machine}`,
     '',
-    `Median of ${rounds} interleaved rounds, ${seconds} s per run after a ${warmup} s warm-up; every target restarted each round with the same config (\`mode http\`, one \`server\`, default \`http-reuse safe\`, \`no log\`). The origin is a raw \`net\` server in its own process. CPU is the proxy process's utime+stime over all its threads; RSS at the end of the run. × HAProxy compares with HAProxy of the same thread count. Errors are summed over all rounds. Load generator, origin and proxy share the machine's cores.`,
+    `Median of ${rounds} interleaved rounds, ${seconds} s per run after a ${warmup} s warm-up; every target restarted each round with the same config (\`mode http\`, one \`server\`, default \`http-reuse safe\`, \`no log\`; nginx: \`upstream\` with \`keepalive 64\`, HTTP/1.1 to the origin, no access log; node-http-proxy: a keep-alive \`http.Agent\`; @fastify/http-proxy: its default undici pool). The origin is a raw \`net\` server in its own process. CPU is the proxy's utime+stime over all its threads and processes (nginx: master and workers); RSS at the end of the run, summed over its processes. × HAProxy compares with HAProxy of the same thread count (nginx: of as many threads as it has workers). Errors are summed over all rounds. Load generator, origin and proxy share the machine's cores.`,
   ];
   for (const s of activeScenarios) {
     lines.push(
       '',
       `### ${s.title}`,
       '',
-      '| target | req/s | p50 ms | p99 ms | proxy CPU µs/req | × HAProxy CPU/req | × node-http-proxy CPU/req | RSS MB | origin CPU µs/req | errors |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+      '| target | req/s | p50 ms | p99 ms | proxy CPU µs/req | × HAProxy CPU/req | × node-http-proxy CPU/req | × fastify CPU/req | RSS MB | origin CPU µs/req | errors |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
       ...rows
         .filter((r) => r.scenario === s.id)
         .map(
           (r) =>
-            `| ${r.target} | ${r.reqPerSec} | ${f(r.p50Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.cpuUsPerReq)} | ${f(r.ratioToHaproxy, 2)} | ${f(r.ratioToNodeHttpProxy, 2)} | ${f(r.rssMB, 0)} | ${f(r.originCpuUsPerReq)} | ${errText(r.non2xx, r.errors)} |`,
+            `| ${r.target} | ${r.reqPerSec} | ${f(r.p50Ms, 2)} | ${f(r.p99Ms, 2)} | ${f(r.cpuUsPerReq)} | ${f(r.ratioToHaproxy, 2)} | ${f(r.ratioToNodeHttpProxy, 2)} | ${f(r.ratioToFastify, 2)} | ${f(r.rssMB, 0)} | ${f(r.originCpuUsPerReq)} | ${errText(r.non2xx, r.errors)} |`,
         ),
     );
   }
+  if (idle.length > 0) {
+    lines.push(
+      '',
+      `### ${idleClients.toLocaleString('en-US')} idle keep-alive clients (once per target, not per round)`,
+      '',
+      `Each client sends one request, reads its answer and stays open. RSS summed over the target's processes, read after a ${warmup} s warm-up and again 1 s after the last client got its answer; KB per client is the difference over the clients still open then. \`origin direct\`: the origin process itself (a bare Node \`net\` server). Server connections: the target's established connections to the origin while the clients are idle.${notes.length > 0 ? ` ${notes.join(' ')}` : ''}`,
+      '',
+      '| target | clients open | RSS before MB | RSS after MB | RSS Δ MB | KB per idle client | server connections | s to open | failed |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+      ...idle.map(
+        (r) =>
+          `| ${r.target} | ${r.open} | ${f(r.rssBeforeMB, 0)} | ${f(r.rssAfterMB, 0)} | ${f(r.rssAfterMB - r.rssBeforeMB, 0)} | ${f(r.kbPerClient)} | ${r.serverConnections ?? 'n/a'} | ${f(r.openSeconds)} | ${errText(0, r.failed)} |`,
+      ),
+    );
+  }
   lines.push(...skipped.map((s) => `\nSkipped: ${s}`));
-  return { date, machine, rounds, secondsPerRun: seconds, connections: CONNECTIONS, rows, skipped, markdown: lines.join('\n') };
+  return { date, machine, rounds, secondsPerRun: seconds, connections: CONNECTIONS, rows, idleClients, idle, skipped, markdown: lines.join('\n') };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One target's memory under `n` idle keep-alive clients, on a fresh start after a warm-up. */
+async function measureIdle(
+  t: Target,
+  originPort: number,
+  originPid: number,
+  dir: string,
+  maxconn: number,
+  n: number,
+  autocannon: Autocannon | null,
+  warmup: number,
+): Promise<IdleRow> {
+  const started = await startTarget(t, originPort, dir, maxconn);
+  let clients: IdleClients | null = null;
+  try {
+    if (autocannon) await loadAutocannon(autocannon, started.port, '/', warmup);
+    await sleep(500);
+    const pid = started.child?.pid ?? originPid;
+    const before = rssMB(pid);
+    clients = await openIdleClients(started.port, n, 120);
+    await sleep(1000);
+    const after = rssMB(pid);
+    const open = clients.sockets.length - clients.closedSince();
+    if (started.child && (started.child.exitCode !== null || started.child.signalCode !== null)) {
+      throw new Error(`${t.name} died under idle clients: ${started.stderr()}`);
+    }
+    return {
+      target: t.name,
+      clients: n,
+      open,
+      rssBeforeMB: before,
+      rssAfterMB: after,
+      kbPerClient: open > 0 ? ((after - before) * 1024) / open : null,
+      serverConnections: t.kind === 'direct' ? null : connectionsTo(originPort),
+      openSeconds: clients.seconds,
+      failed: clients.failed,
+    };
+  } finally {
+    for (const s of clients?.sockets ?? []) s.destroy();
+    if (started.child) await stop(started.child, stopSignal(t));
+  }
 }
 
 // ───────────────────────────── profile ─────────────────────────────
@@ -615,10 +996,13 @@ export async function profileSwitchyard(quick: boolean, scenarioId = 'ka-small')
   const profDir = path.join(dir, 'prof');
   const target: Target = { name: 'switchyard --threads 1', kind: 'switchyard', threads: 1 };
   try {
-    const started = await startTarget(target, origin.port, dir, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+    const started = await startTarget(target, origin.port, dir, 9000, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
     await loadAutocannon(autocannon, started.port, '/', quick ? 1 : 2); // warm-up, outside the window
     const from = Number(process.hrtime.bigint() / 1000n);
-    const run = scenario.loader === 'wrk' ? await loadWrk(started.port, scenario.path, seconds) : await loadAutocannon(autocannon, started.port, scenario.path, seconds, scenario.rate);
+    const run =
+      scenario.loader === 'wrk'
+        ? await loadWrk(started.port, scenario.path, seconds)
+        : await loadAutocannon(autocannon, started.port, scenario.path, seconds, scenario.rate, scenario.pipelining);
     const to = Number(process.hrtime.bigint() / 1000n);
     // SIGINT: switchyard stops its workers and exits, which is when the profiles are written.
     await stop(started.child as ChildProcess, 'SIGINT');
@@ -651,6 +1035,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(argValue('--port'));
   if (role === 'origin') runOrigin(port);
   else if (role === 'node-http-proxy') await runNodeHttpProxy(port, Number(argValue('--to')));
+  else if (role === 'fastify-http-proxy') await runFastifyHttpProxy(port, Number(argValue('--to')));
   else if (process.argv.includes('--profile')) process.stdout.write(`${await profileSwitchyard(process.argv.includes('--quick'), argValue('--scenario'))}\n`);
   else {
     const report = await runHttp(process.argv.includes('--quick'));
