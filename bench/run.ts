@@ -1,7 +1,9 @@
 /**
  * `npm run bench [-- --quick]`: every benchmark of bench/, peers started by the harness itself and
  * interleaved in the same run; writes bench/results/<date>.md, .json, a .svg chart of the TCP relay's
- * CPU per connection and <date>-http.svg of the HTTP keep-alive CPU per request.
+ * CPU per connection, <date>-http.svg of the HTTP keep-alive CPU per request of every target
+ * (switchyard, HAProxy, nginx, node-http-proxy, @fastify/http-proxy) and <date>-http-idle.svg of
+ * their memory per idle keep-alive client.
  * Peers that are not installed are skipped with a line saying how to install them.
  */
 import fs from 'node:fs';
@@ -25,7 +27,7 @@ export function barChart(title: string, unit: string, rows: ReadonlyArray<{ labe
     .map((r, i) => {
       const y = 40 + i * rowH;
       const bw = ((w - left - 90) * r.value) / max;
-      const fill = r.label.startsWith('switchyard') ? '#2f6fb0' : '#999';
+      const fill = r.label.startsWith('switchyard') ? '#2f6fb0' : /^(haproxy|nginx)/.test(r.label) ? '#666' : '#aaa';
       return `<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(r.label)}</text><rect x="${left}" y="${y + 3}" width="${bw.toFixed(1)}" height="${rowH - 8}" fill="${fill}"/><text x="${(left + bw + 6).toFixed(1)}" y="${y + 16}">${r.value.toFixed(r.value < 10 ? 2 : 0)} ${esc(unit)}</text>`;
     })
     .join('\n');
@@ -39,15 +41,20 @@ ${bars}
 const relay = await runTcpRelay(quick);
 process.stderr.write('seam: bare socket against NodeTransport + ConnActor…\n');
 const seam = await runSeam(quick);
-process.stderr.write('http: origin direct, switchyard, HAProxy and node-http-proxy in mode http…\n');
+process.stderr.write('http: origin direct, switchyard, HAProxy, nginx, node-http-proxy and @fastify/http-proxy…\n');
 const http = await runHttp(quick);
 fs.mkdirSync(RESULTS, { recursive: true });
 const base = path.join(RESULTS, `${relay.date}${quick ? '-quick' : ''}`);
-const md = `# switchyard benchmarks\n\n${relay.markdown}\n\n![CPU per connection](${path.basename(base)}.svg)\n\n${seam.markdown}\n\n${http.markdown}\n\n![HTTP CPU per request](${path.basename(base)}-http.svg)\n`;
+const md = `# switchyard benchmarks\n\n${relay.markdown}\n\n![CPU per connection](${path.basename(base)}.svg)\n\n${seam.markdown}\n\n${http.markdown}\n\n![HTTP CPU per request](${path.basename(base)}-http.svg)\n\n![HTTP memory per idle client](${path.basename(base)}-http-idle.svg)\n`;
 fs.writeFileSync(`${base}.md`, md);
 fs.writeFileSync(`${base}.json`, `${JSON.stringify({ tcpRelay: relay, seam, http }, null, 2)}\n`);
 const rows = (f: (t: TargetResult) => number) => relay.targets.map((t) => ({ label: t.name, value: f(t) }));
 fs.writeFileSync(`${base}.svg`, barChart(`TCP relay: proxy CPU per connection (lower is better) — ${relay.date}`, 'µs', rows((t) => t.cpuUsPerConn)));
 const httpRows = http.rows.filter((r) => r.scenario === 'ka-small' && r.cpuUsPerReq !== null).map((r) => ({ label: r.target, value: r.cpuUsPerReq as number }));
 fs.writeFileSync(`${base}-http.svg`, barChart(`HTTP keep-alive: proxy CPU per request (lower is better) — ${http.date}`, 'µs', httpRows));
-process.stdout.write(`${md}\nwritten: ${base}.md, .json, .svg, -http.svg\n`);
+const idleRows = http.idle.filter((r) => r.kbPerClient !== null).map((r) => ({ label: r.target, value: r.kbPerClient as number }));
+fs.writeFileSync(
+  `${base}-http-idle.svg`,
+  barChart(`HTTP: RSS per idle keep-alive client, ${http.idleClients.toLocaleString('en-US')} clients (lower is better) — ${http.date}`, 'KB', idleRows),
+);
+process.stdout.write(`${md}\nwritten: ${base}.md, .json, .svg, -http.svg, -http-idle.svg\n`);
