@@ -812,7 +812,7 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
     }
     if (runIdle) {
       for (const t of active) {
-        const row = await measureIdle(t, origin.port, originPid, dir, maxconn, idleClients, autocannon, warmup);
+        const row = await measureIdle(t, origin.port, dir, maxconn, idleClients, autocannon, warmup);
         idle.push(row);
         const bad = Object.keys(row.failed).length > 0 ? `, FAILED: ${errText(0, row.failed)}` : '';
         progress(
@@ -884,7 +884,7 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
       '',
       `### ${idleClients.toLocaleString('en-US')} idle keep-alive clients (once per target, not per round)`,
       '',
-      `Each client sends one request, reads its answer and stays open. RSS summed over the target's processes, read after a ${warmup} s warm-up and again 1 s after the last client got its answer; KB per client is the difference over the clients still open then. \`origin direct\`: the origin process itself (a bare Node \`net\` server). Server connections: the target's established connections to the origin while the clients are idle.${notes.length > 0 ? ` ${notes.join(' ')}` : ''}`,
+      `Each client sends one request, reads its answer and stays open. RSS summed over the target's processes, read after a ${warmup} s warm-up and again 1 s after the last client got its answer; KB per client is the difference over the clients still open then. \`origin direct\`: a fresh origin process itself (a bare Node \`net\` server). Server connections: the target's established connections to the origin while the clients are idle.${notes.length > 0 ? ` ${notes.join(' ')}` : ''}`,
       '',
       '| target | clients open | RSS before MB | RSS after MB | RSS Δ MB | KB per idle client | server connections | s to open | failed |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---|',
@@ -900,23 +900,18 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** One target's memory under `n` idle keep-alive clients, on a fresh start after a warm-up. */
-async function measureIdle(
-  t: Target,
-  originPort: number,
-  originPid: number,
-  dir: string,
-  maxconn: number,
-  n: number,
-  autocannon: Autocannon | null,
-  warmup: number,
-): Promise<IdleRow> {
-  const started = await startTarget(t, originPort, dir, maxconn);
+/**
+ * One target's memory under `n` idle keep-alive clients, on a fresh start after a warm-up. The
+ * origin alone (`direct`) is measured on an origin process of its own: the shared one has served
+ * every round, and its grown heap would absorb the clients.
+ */
+async function measureIdle(t: Target, originPort: number, dir: string, maxconn: number, n: number, autocannon: Autocannon | null, warmup: number): Promise<IdleRow> {
+  const started = t.kind === 'direct' ? { ...(await startOrigin()), stderr: () => '' } : await startTarget(t, originPort, dir, maxconn);
   let clients: IdleClients | null = null;
   try {
     if (autocannon) await loadAutocannon(autocannon, started.port, '/', warmup);
     await sleep(500);
-    const pid = started.child?.pid ?? originPid;
+    const pid = started.child?.pid as number;
     const before = rssMB(pid);
     clients = await openIdleClients(started.port, n, 120);
     await sleep(1000);
