@@ -709,10 +709,10 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
   const onlyScenarios = argValue('--scenarios')?.split(',');
   const activeScenarios = scenarios.filter((s) => (!onlyScenarios || onlyScenarios.includes(s.id)) && (s.loader === 'autocannon' ? autocannon !== null : haveWrk));
 
-  // HAProxy reserves two descriptors per connection (client and server side) and a few of its own
-  // (more with nbthread 2: it refuses to start when they exceed the limit), and a proxy may well keep
-  // a server connection per idle client: maxconn and the idle clients stay within the open-files
-  // limit every target inherits from this process.
+  // HAProxy reserves two descriptors per connection (client and server side) and 14–17 of its own,
+  // and refuses to start when they exceed the limit; a proxy may well keep a server connection per
+  // idle client: maxconn and the idle clients stay within the open-files limit every target
+  // inherits from this process.
   const fdLimit = openFilesLimit();
   const maxconn = Math.min(IDLE_CLIENTS + 500, fdLimit === null ? Number.POSITIVE_INFINITY : Math.floor((fdLimit - 100) / 2));
   const idleWanted = Number(argValue('--idle-clients') ?? (quick ? IDLE_CLIENTS_QUICK : IDLE_CLIENTS));
