@@ -5,6 +5,7 @@ import { DEFAULT_POOL_PURGE_DELAY } from '../config/config.types.ts';
 import type { RuntimeHost, ServerConnRow, ServerHandle, ServerStateRow } from '../runtime-api/runtime-api.types.ts';
 import type { CheckState } from '../checks/health.types.ts';
 import type { StatRow } from '../runtime-api/stat.ts';
+import type { HttpCounts } from '../shared-state/snapshots.types.ts';
 import { BackendSlot, ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { Acceptor } from './acceptor.ts';
 
@@ -153,6 +154,16 @@ function fullconn(cfg: Config, backend: string): number {
 
 const SERVER_STATUS: Record<number, string> = { 0: 'no check', 1: 'DOWN', 2: 'MAINT', 3: 'DRAIN' };
 
+/** `req_tot` and `hrsp_*` summed over the workers (HAProxy reports them in `mode http` only). */
+function httpCols(mode: string, counts: ReadonlyArray<HttpCounts | undefined>): StatRow {
+  if (mode !== 'http') return {};
+  const rsp = (n: number): number => counts.reduce((a, c) => a + (c?.rsp[n] ?? 0), 0);
+  return {
+    req_tot: counts.reduce((a, c) => a + (c?.req ?? 0), 0),
+    hrsp_1xx: rsp(1), hrsp_2xx: rsp(2), hrsp_3xx: rsp(3), hrsp_4xx: rsp(4), hrsp_5xx: rsp(5), hrsp_other: rsp(0),
+  };
+}
+
 /** `show stat`: per proxy, the FRONTEND row, the server rows and the BACKEND row, summed over workers. */
 async function statRows(acc: Acceptor, cfg: Config, checks: CheckStateOf): Promise<StatRow[]> {
   const counters = await acc.proxyCounters();
@@ -173,8 +184,10 @@ async function statRows(acc: Acceptor, cfg: Config, checks: CheckStateOf): Promi
     add(iid, {
       pxname: fe.name, svname: 'FRONTEND', scur: sum((c) => c.frontends[i]?.cur ?? 0), smax: sum((c) => c.frontends[i]?.max ?? 0),
       slim: fe.settings.maxconn ?? cfg.global.maxconn, stot, bin: sum((c) => c.frontends[i]?.bytesIn ?? 0), bout: sum((c) => c.frontends[i]?.bytesOut ?? 0),
-      dreq: 0, dresp: 0, ereq: 0, status: 'OPEN', pid: 1, iid, sid: 0, type: 0, rate: 0, rate_lim: 0, rate_max: 0,
+      dreq: sum((c) => c.frontends[i]?.denied ?? 0), dresp: 0, ereq: 0, status: 'OPEN', pid: 1, iid, sid: 0, type: 0, rate: 0, rate_lim: 0, rate_max: 0,
       mode: fe.settings.mode, conn_rate: 0, conn_rate_max: 0, conn_tot: stot,
+      // a frontend reports req_tot (0) in mode tcp too
+      req_tot: 0, ...httpCols(fe.settings.mode, counters.map((c) => c.frontends[i]?.http)),
     });
   }
   let sid = 0;
@@ -230,6 +243,7 @@ async function statRows(acc: Acceptor, cfg: Config, checks: CheckStateOf): Promi
         qlimit: s.maxqueue > 0 ? s.maxqueue : '', pid: 1, iid, sid: j + 1, lbtot: picked, type: 2, rate: 0, rate_max: 0,
         cli_abrt: 0, srv_abrt: 0, lastsess: -1, qtime: 0, ctime: 0, rtime: 0, ttime: 0,
         addr: hostPort(acc.serverAddr(id, s.host, s.port)), mode: be.settings.mode, uweight: s.weight,
+        ...httpCols(be.settings.mode, counters.map((c) => c.servers[id]?.http)),
       });
     }
     add(iid, {
@@ -240,6 +254,7 @@ async function statRows(acc: Acceptor, cfg: Config, checks: CheckStateOf): Promi
       status: act + bck > 0 ? 'UP' : 'DOWN', weight, act, bck,
       chkdown: 0, lastchg, downtime: 0, pid: 1, iid, sid: 0, lbtot, type: 1, rate: 0, rate_max: 0,
       cli_abrt: 0, srv_abrt: 0, lastsess: -1, qtime: 0, ctime: 0, rtime: 0, ttime: 0, mode: be.settings.mode, algo: be.settings.balance,
+      ...httpCols(be.settings.mode, counters.map((c) => c.backends[i]?.http)),
     });
   }
   for (const iid of [...byProxy.keys()].sort((a, b) => a - b)) rows.push(...(byProxy.get(iid) ?? []));

@@ -1,8 +1,24 @@
 import type { BackendConfig, Config } from '../config/config.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
 import { ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
-import type { BackendRuntimeLike, FrontendRuntime, QueuedLike, ServerRuntime } from './backend.types.ts';
+import type { BackendRuntimeLike, FrontendRuntime, HttpCounters, QueuedLike, ServerRuntime } from './backend.types.ts';
 import { AssignResult } from './backend.types.ts';
+
+export const newHttpCounters = (): HttpCounters => ({ req: 0, rsp: [0, 0, 0, 0, 0, 0] });
+
+/** Count one transaction: a request and, when it got one, its response's status class. */
+export function countHttp(c: HttpCounters, status: number): void {
+  c.req++;
+  if (status < 0) return;
+  const n = Math.floor(status / 100);
+  const i = n >= 1 && n <= 5 ? n : 0;
+  c.rsp[i] = (c.rsp[i] ?? 0) + 1;
+}
+
+export function clearHttp(c: HttpCounters): void {
+  c.req = 0;
+  c.rsp.fill(0);
+}
 
 /**
  * A backend as one worker runs it: the servers, the load-balancing algorithm, and this worker's
@@ -25,6 +41,8 @@ export class BackendRuntime implements BackendRuntimeLike {
   max = 0;
   bytesIn = 0;
   bytesOut = 0;
+  /** HTTP transactions routed to this backend. */
+  readonly http = newHttpCounters();
 
   constructor(id: number, cfg: BackendConfig, firstServerId: number, table: ServerTable, random: () => number) {
     this.id = id;
@@ -44,6 +62,7 @@ export class BackendRuntime implements BackendRuntimeLike {
       queue: [],
       bytesIn: 0,
       bytesOut: 0,
+      http: newHttpCounters(),
     }));
   }
 
@@ -272,7 +291,7 @@ export function buildRuntime(
   });
   const frontends = cfg.frontends.map((f, i) => {
     const backendId = f.defaultBackend === undefined ? undefined : cfg.backends.findIndex((b) => b.name === f.defaultBackend);
-    return { id: i, puid: i + 1, cfg: f, backendId: backendId === -1 ? undefined : backendId, current: 0, total: 0, max: 0, bytesIn: 0, bytesOut: 0 };
+    return { id: i, puid: i + 1, cfg: f, backendId: backendId === -1 ? undefined : backendId, current: 0, total: 0, max: 0, bytesIn: 0, bytesOut: 0, http: newHttpCounters(), denied: 0 };
   });
   return { frontends, backends };
 }

@@ -16,6 +16,17 @@ export interface ServerRuntime {
   /** Bytes of ended sessions of this worker: to the server (bin) and from it (bout). */
   bytesIn: number;
   bytesOut: number;
+  /** HTTP responses this server sent (`req_tot`, `hrsp_*`). */
+  readonly http: HttpCounters;
+}
+
+/**
+ * HTTP transactions of one worker on a frontend, backend or server (`show stat`'s `req_tot` and
+ * `hrsp_*`): `rsp[0]` counts statuses outside 1xx..5xx, `rsp[n]` those of class n.
+ */
+export interface HttpCounters {
+  req: number;
+  readonly rsp: [number, number, number, number, number, number];
 }
 
 export interface BackendRuntimeLike {
@@ -38,6 +49,10 @@ export interface FrontendRuntime {
   /** Bytes of ended sessions: from clients (bin) and to them (bout). */
   bytesIn: number;
   bytesOut: number;
+  /** HTTP requests received and responses sent (the proxy's own answers included). */
+  readonly http: HttpCounters;
+  /** Requests refused by `http-request deny` (`dreq`). */
+  denied: number;
 }
 
 /** What a queue holds: a session waiting to be granted a server (typed loosely to keep the

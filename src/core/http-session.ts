@@ -10,6 +10,7 @@ import { ServerSlot } from '../shared-state/server-table.types.ts';
 import type { ConnActor } from './actor.ts';
 import { ConnEvent } from './actor.types.ts';
 import type { BackendRuntime } from './backend.ts';
+import { countHttp } from './backend.ts';
 import type { ServerRuntime } from './backend.types.ts';
 import { EpState, SessTimer } from './endpoint.types.ts';
 import { conditionHolds, type Edits, type MatchInput, pathOf, runRules } from '../proto/http1/match.ts';
@@ -86,6 +87,8 @@ export class HttpSession extends Session {
   private txnIn = 0;
   private txnOut = 0;
   private status = -1;
+  /** The status of the server's response (-1: none came), for its `hrsp_*` counters. */
+  private srvStatus = -1;
   private tIdle = 0;
   private tReq = 0;
   private reqDate = 0;
@@ -276,6 +279,7 @@ export class HttpSession extends Session {
   /** `http-request deny` (403 or deny_status, then close) or `return` (a local answer, keep-alive). */
   private finalAction(a: HttpAction): void {
     if (a.type === 'deny') {
+      this.fe.denied++;
       this.reply(a.status, 'P', 'R');
       return;
     }
@@ -480,6 +484,7 @@ export class HttpSession extends Session {
     const req = this.req as H1Head;
     this.tResp = this.host.sched.now();
     this.status = res.status;
+    this.srvStatus = res.status;
     this.resBody.start(res.body, res.contentLength);
     const mode = (this.be ?? this.fe).cfg.settings.httpConnMode;
     if (res.body === BodyKind.CLOSE || res.wantsClose || mode !== 'keep-alive') this.srvNoReuse = true;
@@ -539,6 +544,7 @@ export class HttpSession extends Session {
   /** 101 to an Upgrade request, or 2xx to CONNECT: from now on bytes flow both ways untouched. */
   private startTunnel(res: H1Head, rest: Buffer): void {
     this.status = res.status;
+    this.srvStatus = res.status;
     this.tResp = this.host.sched.now();
     this.tunnel = true;
     this.respStarted = true;
@@ -721,6 +727,7 @@ export class HttpSession extends Session {
     this.respStarted = false;
     this.srvBytes = 0;
     this.status = -1;
+    this.srvStatus = -1;
     this.txnIn = 0;
     this.txnOut = 0;
     this.tHead = -1;
@@ -982,6 +989,7 @@ export class HttpSession extends Session {
   protected override log(): void {
     if (!this.txnActive || this.logged) return;
     this.logged = true;
+    this.countTransaction();
     if (this.fe.cfg.settings.dontlognull && this.txnIn === 0) return;
     if (!this.host.logging(this.fe.id)) return;
     const now = this.host.sched.now();
@@ -1008,6 +1016,18 @@ export class HttpSession extends Session {
       },
     };
     this.host.log(fields, this.fe.id);
+  }
+
+  /**
+   * `req_tot` and `hrsp_*` as HAProxy counts them: every request and the answer sent on the
+   * frontend (the proxy's own included), those routed on the backend, and on the server the
+   * responses it sent.
+   */
+  private countTransaction(): void {
+    countHttp(this.fe.http, this.status);
+    if (this.routed && this.be) countHttp(this.be.http, this.status);
+    const srv = this.ep.server;
+    if (srv && this.srvStatus >= 0) countHttp(srv.http, this.srvStatus);
   }
 
   /** Bytes of this transaction to its frontend, backend and server (`show stat`). */

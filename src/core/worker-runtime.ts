@@ -4,8 +4,8 @@ import type { TcpLogFields } from '../log/log.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
 import { ConnActor } from './actor.ts';
 import type { BackendRuntime } from './backend.ts';
-import { buildRuntime } from './backend.ts';
-import type { FrontendRuntime } from './backend.types.ts';
+import { buildRuntime, clearHttp } from './backend.ts';
+import type { FrontendRuntime, HttpCounters } from './backend.types.ts';
 import { AssignResult } from './backend.types.ts';
 import type { Scheduler } from './scheduler.ts';
 import { HttpSession } from './http-session.ts';
@@ -196,13 +196,18 @@ export class WorkerRuntime implements SessionHost {
         p.total = 0;
         p.bytesIn = 0;
         p.bytesOut = 0;
+        clearHttp(p.http);
       }
+    }
+    if (all) {
+      for (const f of this.frontends) f.denied = 0;
     }
     if (all) {
       for (const b of this.backends) {
         for (const s of b.servers) {
           s.bytesIn = 0;
           s.bytesOut = 0;
+          clearHttp(s.http);
         }
       }
     }
@@ -210,17 +215,19 @@ export class WorkerRuntime implements SessionHost {
 
   /** Per-proxy counters of this worker (`show stat` sums them over the workers). */
   proxyCounters(): ProxyCounters {
-    const px = (p: { current: number; max: number; total: number; bytesIn: number; bytesOut: number }) => ({
+    const http = (c: HttpCounters) => ({ req: c.req, rsp: [...c.rsp] });
+    const px = (p: { current: number; max: number; total: number; bytesIn: number; bytesOut: number; http: HttpCounters }) => ({
       cur: p.current,
       max: p.max,
       total: p.total,
       bytesIn: p.bytesIn,
       bytesOut: p.bytesOut,
+      http: http(p.http),
     });
     return {
-      frontends: this.frontends.map(px),
+      frontends: this.frontends.map((f) => ({ ...px(f), denied: f.denied })),
       backends: this.backends.map(px),
-      servers: this.backends.flatMap((b) => b.servers.map((s) => ({ bytesIn: s.bytesIn, bytesOut: s.bytesOut }))),
+      servers: this.backends.flatMap((b) => b.servers.map((s) => ({ bytesIn: s.bytesIn, bytesOut: s.bytesOut, http: http(s.http) }))),
     };
   }
 

@@ -59,9 +59,15 @@ export interface PoolInfo {
 }
 
 /** One worker's per-proxy counters (`show stat`), indexed like the config's frontends, backends and servers. */
+/** HTTP requests and responses by status class (`[other, 1xx, 2xx, 3xx, 4xx, 5xx]`). */
+export interface HttpCounts {
+  readonly req: number;
+  readonly rsp: readonly number[];
+}
+
 export interface ProxyCounters {
-  readonly frontends: ReadonlyArray<{ readonly cur: number; readonly max: number; readonly total: number; readonly bytesIn: number; readonly bytesOut: number }>;
-  readonly backends: ReadonlyArray<{ readonly cur: number; readonly max: number; readonly total: number; readonly bytesIn: number; readonly bytesOut: number }>;
+  readonly frontends: ReadonlyArray<{ readonly cur: number; readonly max: number; readonly total: number; readonly bytesIn: number; readonly bytesOut: number; readonly http: HttpCounts; readonly denied: number }>;
+  readonly backends: ReadonlyArray<{ readonly cur: number; readonly max: number; readonly total: number; readonly bytesIn: number; readonly bytesOut: number; readonly http: HttpCounts }>;
   /** By global server id (the shared table's index). */
-  readonly servers: ReadonlyArray<{ readonly bytesIn: number; readonly bytesOut: number }>;
+  readonly servers: ReadonlyArray<{ readonly bytesIn: number; readonly bytesOut: number; readonly http: HttpCounts }>;
 }
