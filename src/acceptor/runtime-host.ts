@@ -4,6 +4,7 @@ import type { Config } from '../config/config.types.ts';
 import { DEFAULT_POOL_PURGE_DELAY } from '../config/config.types.ts';
 import type { RuntimeHost, ServerConnRow, ServerHandle, ServerStateRow } from '../runtime-api/runtime-api.types.ts';
 import type { CheckState } from '../checks/health.types.ts';
+import { CheckReason } from '../checks/health.types.ts';
 import type { StatRow } from '../runtime-api/stat.ts';
 import type { HttpCounts } from '../shared-state/snapshots.types.ts';
 import { BackendSlot, ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
@@ -225,7 +226,8 @@ async function statRows(acc: Acceptor, cfg: Config, checks: CheckStateOf): Promi
             check_status: chk.status,
             check_code: chk.code ?? '',
             check_duration: chk.durationMs < 0 ? '' : chk.durationMs,
-            check_desc: chk.desc,
+            // HAProxy's check_desc names the status only (the log line's reason has commas in it)
+            check_desc: CheckReason[chk.status],
             check_rise: chk.rise,
             check_fall: chk.fall,
             check_health: chk.health,
