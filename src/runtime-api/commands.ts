@@ -4,12 +4,14 @@ import type { CliContext, CliKeyword, Level, RuntimeHost, ServerHandle } from '.
 import { Levels } from './runtime-api.types.ts';
 import { humanTime, uptime } from './format.ts';
 import { renderStatCsv } from './stat.ts';
+import { renderInfoJson, renderInfoTyped, renderStatJson, renderStatTyped } from './typed.ts';
+import type { StatFormat } from './typed.types.ts';
 
 const atLeast = (have: Level, need: Level): boolean => Levels.indexOf(have) >= Levels.indexOf(need);
 
 /** `show info`: HAProxy 2.6's fields, in its order (counters switchyard does not keep are 0), then
  * switchyard's own: actor epochs, supervision, and one group of lines per worker. */
-async function showInfo(h: RuntimeHost): Promise<string> {
+async function infoLines(h: RuntimeHost): Promise<Array<[string, string | number]>> {
   const workers = await h.workers();
   const sum = (f: (w: (typeof workers)[number]) => number): number => workers.reduce((a, w) => a + f(w), 0);
   const up = Date.now() - h.startedAt;
@@ -89,7 +91,55 @@ async function showInfo(h: RuntimeHost): Promise<string> {
     lines.push([`Worker_${w.workerId}_idle_conns`, w.pool.idle]);
     lines.push([`Worker_${w.workerId}_heap_used_mb`, w.heapUsedMb]);
   }
+  return lines;
+}
+
+/**
+ * The format words of `show stat` and `show info` as HAProxy 2.6 reads them: anywhere among the
+ * arguments, the last one wins, and a word it does not know is ignored (HAProxy answers those
+ * commands whatever follows them).
+ */
+function formatOf(args: readonly string[]): StatFormat {
+  let format: StatFormat = 'csv';
+  for (const a of args) if (a === 'typed' || a === 'json') format = a;
+  return format;
+}
+
+async function showInfo(h: RuntimeHost, args: readonly string[]): Promise<string> {
+  const lines = await infoLines(h);
+  const format = formatOf(args);
+  if (format === 'typed') return renderInfoTyped(lines);
+  if (format === 'json') return renderInfoJson(lines);
   return lines.map(([k, v]) => `${k}: ${v}\n`).join('');
+}
+
+/** `show stat` row types selected by the `<type>` bits of a scope. */
+const STAT_TYPE_BITS: Readonly<Record<number, number>> = { 0: 1, 1: 2, 2: 4 };
+
+/**
+ * `show stat [{<px>|<iid>} <type> <sid>] [typed|json]`. As HAProxy 2.6: a scope is three words
+ * (a proxy name or id — an unknown name is an error, an unknown id selects nothing —, the sum of
+ * 1 frontends, 2 backends, 4 servers, -1 all, and a server id or -1); format words follow it.
+ */
+async function showStat(h: RuntimeHost, args: readonly string[]): Promise<string> {
+  let rows = await h.statRows();
+  let rest = args;
+  const [px, type, sid] = args;
+  if (px !== undefined && type !== undefined && sid !== undefined) {
+    const byName = rows.find((r) => r.pxname === px);
+    const iid = byName ? Number(byName.iid) : Number.parseInt(px, 10) || 0;
+    if (iid === 0) return 'No such proxy.\n';
+    const bits = Number.parseInt(type, 10) || 0;
+    const server = Number.parseInt(sid, 10) || 0;
+    rows = rows.filter(
+      (r) => Number(r.iid) === iid && ((STAT_TYPE_BITS[Number(r.type)] ?? 0) & bits) !== 0 && (server === -1 || Number(r.type) !== 2 || Number(r.sid) === server),
+    );
+    rest = args.slice(3);
+  }
+  const format = formatOf(rest);
+  if (format === 'typed') return renderStatTyped(rows);
+  if (format === 'json') return renderStatJson(rows);
+  return renderStatCsv(rows);
 }
 
 /** `show activity` in HAProxy's shape: `name: total [ per-worker … ]`. */
@@ -244,14 +294,20 @@ export const cliKeywords: readonly CliKeyword[] = [
       return '';
     },
   },
-  { words: ['show', 'info'], args: '', help: 'report information about the running process', level: 'user', run: (ctx) => showInfo(ctx.host) },
+  {
+    words: ['show', 'info'],
+    args: '[typed|json]',
+    help: "report information about the running process (typed, json: HAProxy's typed formats)",
+    level: 'user',
+    run: (ctx, args) => showInfo(ctx.host, args),
+  },
   { words: ['show', 'sess'], args: '', help: 'report the list of current sessions', level: 'operator', run: (ctx) => showSess(ctx) },
   {
     words: ['show', 'stat'],
-    args: '',
-    help: 'report counters for each proxy and server (HAProxy CSV)',
+    args: '[{<px>|<iid>} <type> <sid>] [typed|json]',
+    help: "report counters for each proxy and server (HAProxy's CSV; typed, json: its typed formats)",
     level: 'user',
-    run: async (ctx) => renderStatCsv(await ctx.host.statRows()),
+    run: (ctx, args) => showStat(ctx.host, args),
   },
   {
     words: ['show', 'servers', 'state'],
