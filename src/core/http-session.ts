@@ -63,6 +63,13 @@ export class HttpSession extends Session {
   private clientClose = false;
   /** The response is sent and our FIN is on its way: waiting for the client to close. */
   private lingering = false;
+  /** The last write to the client found its queue past the high-water mark, and no DRAIN came since. */
+  private cliBlocked = false;
+  /**
+   * The next request waits until the client has read what it was sent (its DRAIN): a client that
+   * pipelines requests and reads no answer must not make the proxy hold the answers.
+   */
+  private drainWait = false;
   /** The server connection came from the idle pool, and how many transactions it had served. */
   private srvReused = false;
   private srvUses = 0;
@@ -132,8 +139,8 @@ export class HttpSession extends Session {
     this.bytesFromClient += chunk.length;
     this.txnIn += chunk.length;
     if (this.lingering) return; // after our last answer, what the client sends is dropped
-    if (this.held) {
-      this.hold(Buffer.concat([this.held, chunk]));
+    if (this.held !== null || this.drainWait) {
+      this.hold(this.held === null ? chunk : Buffer.concat([this.held, chunk]));
       return;
     }
     this.feedClient(chunk, 0);
@@ -524,9 +531,12 @@ export class HttpSession extends Session {
     this.txnOut += buf.length;
     this.bytesToClient += buf.length;
     this.host.stats.bytesOut += buf.length;
-    if (!this.cli.write(this.cliEpoch, buf) && this.ep.conn && !this.srvHeld) {
-      this.srvHeld = true;
-      this.ep.conn.pause(this.ep.epoch);
+    if (!this.cli.write(this.cliEpoch, buf)) {
+      this.cliBlocked = true;
+      if (this.ep.conn && !this.srvHeld) {
+        this.srvHeld = true;
+        this.ep.conn.pause(this.ep.epoch);
+      }
     }
   }
 
@@ -675,10 +685,35 @@ export class HttpSession extends Session {
   /** Wait for the next request (`timeout http-keep-alive`), starting with what was read ahead. */
   private nextRequest(held: Buffer | null): void {
     this.tIdle = this.host.sched.now();
+    if (this.cliBlocked) {
+      // the client has not read what it was sent: its next request waits, held (the client is
+      // paused past the buffer), until its DRAIN — answers never pile up in the proxy
+      this.drainWait = true;
+      if (held) this.hold(held);
+      this.armClient();
+      return;
+    }
     this.armClient();
     if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
     if (held) this.feedClient(held, 0);
     else this.inputEnded();
+  }
+
+  /**
+   * The client is gone, or timed out, while its next requests waited for its DRAIN: the first of
+   * them counts as begun, so that the close that follows logs the transaction the client started
+   * (with its request line when its head was complete). Nothing is sent or read any more: the
+   * client's socket may be gone already.
+   */
+  private beginHeld(): void {
+    if (!this.drainWait) return;
+    this.drainWait = false;
+    const held = this.held;
+    this.held = null;
+    if (!held || held.length === 0) return;
+    this.beginRequest();
+    if (this.reqReader.push(held, 0) === HeadStatus.DONE) this.req = this.reqReader.head; // whole: an aborted request, not a bad one
+    this.reqReader.reset();
   }
 
   /**
@@ -779,6 +814,10 @@ export class HttpSession extends Session {
     }
     // answered locally, inside the reading of its request: the loop reading the client's bytes goes
     // on with what follows (a pipelined request), and decides about the client's FIN at its end
+    if (this.cliBlocked) {
+      this.nextRequest(held); // waits for the client's DRAIN
+      return;
+    }
     this.tIdle = this.host.sched.now();
     this.armClient();
     if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
@@ -808,7 +847,18 @@ export class HttpSession extends Session {
       return;
     }
     switch (ev) {
+      case ConnEvent.DRAIN:
+        this.cliBlocked = false;
+        super.clientEvent(ev);
+        if (this.drainWait && !this.done) {
+          this.drainWait = false;
+          const held = this.held;
+          this.held = null;
+          this.nextRequest(held);
+        }
+        return;
       case ConnEvent.END:
+        if (this.drainWait) return; // its requests still held are answered first (DRAIN goes on with them)
         if (this.lingering || !this.txnActive) this.close('-', '-'); // between requests: a normal end, no log
         // the client stopped in the middle of a request head: as HAProxy, 400 (it may still read) and CR
         else if (this.rx === RxState.HEAD) this.reply(400, 'C', 'R');
@@ -819,10 +869,12 @@ export class HttpSession extends Session {
       case ConnEvent.CLOSE:
       case ConnEvent.ERROR:
         if (ev === ConnEvent.CLOSE) this.cliGone = true;
+        this.beginHeld();
+        if (this.done) return;
         if (this.lingering || !this.txnActive) this.close('-', '-');
         else {
           // a reset in the middle of a request head: logged as the bad request it is (HAProxy: 400 CR)
-          if (this.rx === RxState.HEAD && this.status < 0) this.status = 400;
+          if (this.rx === RxState.HEAD && this.status < 0 && this.req === null) this.status = 400;
           this.close('C', this.phase());
         }
         return;
@@ -901,6 +953,11 @@ export class HttpSession extends Session {
 
   private clientTimeout(): void {
     if (this.lingering) this.close('-', '-');
+    else if (this.drainWait) {
+      // answered, but the client read none of it for `timeout client`
+      this.beginHeld();
+      this.close('c', 'D');
+    }
     else if (this.rx === RxState.HEAD) {
       // keep-alive wait over: a normal end; a request not complete in time: 408 cR
       if (!this.txnActive && this.txnCount > 0) this.linger(); // a FIN after what is still queued, not a reset
@@ -915,7 +972,7 @@ export class HttpSession extends Session {
     if (this.tx === TxState.WAIT) {
       if (this.retryOn('response-timeout') && this.canRetry()) this.retryRequest(true);
       else this.fail('s', 'H', 504);
-    } else if (this.srvHeld && !this.cliHeld) this.armServer();
+    } else if (this.srvHeld) this.armServer(); // we stopped reading it, for the client: not the server's fault
     else this.close('s', 'D');
   }
 
@@ -935,6 +992,7 @@ export class HttpSession extends Session {
     let ms = t.client;
     this.cliArmedBytes = this.bytesToClient;
     if (this.lingering) ms = t.clientFin ?? t.client;
+    else if (this.drainWait) ms = t.client;
     else if (this.rx === RxState.HEAD) ms = this.txnActive || this.txnCount === 0 ? (t.httpRequest ?? t.client) : (t.httpKeepAlive ?? t.httpRequest ?? t.client);
     this.host.sched.arm(this.cliTimer, ms);
   }
