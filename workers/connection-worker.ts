@@ -131,6 +131,7 @@ const control: WorkerControl = {
         ...rt.pool.stats,
         byServer: rt.backends.flatMap((b) => b.servers.map((srv) => rt.pool.split(srv.id))),
       },
+      buffers: rt.buffers.info(),
     };
   },
   sessions(): ArrayBuffer {

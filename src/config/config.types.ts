@@ -111,10 +111,17 @@ export interface StatsSocketConfig {
   readonly src: SourceRef;
 }
 
+/** `tune.buffers.reserve` default and minimum, as HAProxy. */
+export const DEFAULT_BUFFERS_RESERVE = 2;
+
 export interface GlobalConfig {
   nbthread?: number;
   maxconn: number; // default 4096 (see config docs)
   hardStopAfter: number; // default 30 000 ms
+  /** `tune.buffers.limit`: buffers the streams of one worker may hold (0 or unset: unlimited). */
+  buffersLimit?: number;
+  /** `tune.buffers.reserve`: of those, kept back for the streams already running (default 2). */
+  buffersReserve?: number;
   /** `log-tag`: the syslog tag (default `switchyard`). */
   logTag?: string;
   /** `server-state-file`: where `show servers state` was saved before a reload. */

@@ -1,5 +1,5 @@
 import type { BalanceAlgorithm, HttpConnMode, Mode, RetryOn, StatsPage, Timeouts } from './config.types.ts';
-import { BalanceAlgorithms, Modes, RetryOnKeywords, RetryOnStatuses } from './config.types.ts';
+import { BalanceAlgorithms, DEFAULT_BUFFERS_RESERVE, Modes, RetryOnKeywords, RetryOnStatuses } from './config.types.ts';
 import { parseDuration, parseInteger, parseSignedInteger } from './duration.ts';
 import { KeywordError } from './errors.ts';
 import { parseLogTarget, parseStatsSocket } from './global-lines.ts';
@@ -49,6 +49,19 @@ function globalString(name: string, args: string, help: string, field: 'logTag' 
   };
 }
 
+/**
+ * A limit must leave buffers beyond the reserve: HAProxy raises it to reserve + 1 (silently);
+ * switchyard does the same and says so, naming the line.
+ */
+function checkBuffers(ctx: ParseContext): void {
+  const limit = ctx.global.buffersLimit ?? 0;
+  const reserve = ctx.global.buffersReserve ?? DEFAULT_BUFFERS_RESERVE;
+  if (limit > 0 && limit <= reserve) {
+    ctx.warn(`tune.buffers.limit ${limit} leaves nothing beyond tune.buffers.reserve ${reserve}: raised to ${reserve + 1}`);
+    ctx.global.buffersLimit = reserve + 1;
+  }
+}
+
 const globalKeywords: Keyword[] = [
   {
     name: 'nbthread',
@@ -77,6 +90,31 @@ const globalKeywords: Keyword[] = [
       // HAProxy stores it in a backend too, with this warning; it limits nothing there
       if (ctx.proxy.kind === 'backend') ctx.warn(`'maxconn' ignored because backend '${ctx.proxy.name}' has no frontend capability. Maybe you want 'fullconn' instead ?`);
       ctx.proxy.settings.maxconn = n;
+    },
+  },
+  {
+    name: 'tune.buffers.limit',
+    sections: ['global'],
+    cap: 'any',
+    args: '<n>',
+    help: 'most buffers the streams of one worker hold (2 per stream; 0: unlimited); past it new streams get 503',
+    parse(ctx, args) {
+      arity('tune.buffers.limit', args, 1);
+      const n = parseInteger(args[0], 'tune.buffers.limit', 0);
+      ctx.global.buffersLimit = n;
+      checkBuffers(ctx);
+    },
+  },
+  {
+    name: 'tune.buffers.reserve',
+    sections: ['global'],
+    cap: 'any',
+    args: '<n>',
+    help: `buffers of tune.buffers.limit kept back for the streams already running (default and minimum ${DEFAULT_BUFFERS_RESERVE})`,
+    parse(ctx, args) {
+      arity('tune.buffers.reserve', args, 1);
+      ctx.global.buffersReserve = parseInteger(args[0], 'tune.buffers.reserve', DEFAULT_BUFFERS_RESERVE);
+      checkBuffers(ctx);
     },
   },
   {

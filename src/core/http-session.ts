@@ -19,11 +19,12 @@ import type { TerminationCause } from './errors.types.ts';
 import { RxState, RxTransitions, TxState, TxTransitions } from './http-session.types.ts';
 import { decideRetry } from './retry.ts';
 import { Session } from './session.ts';
+import { BUFSIZE } from './buffer-budget.types.ts';
 import type { SessionSnapshot } from './session.types.ts';
 import type { TransportError } from './transport.types.ts';
 
 /** tune.bufsize: request bytes kept for a retry, pipelined bytes held before the client is paused. */
-export const HTTP_BUFSIZE = 16384;
+const HTTP_BUFSIZE = BUFSIZE;
 
 const NO_RULES: readonly HttpRule[] = [];
 
@@ -156,7 +157,16 @@ export class HttpSession extends Session {
     let off = from;
     while (off < buf.length && !this.done && !this.lingering) {
       if (this.rx === RxState.HEAD) {
-        if (!this.txnActive) this.beginRequest();
+        if (!this.txnActive) {
+          this.beginRequest();
+          if (!this.takeBuffers()) {
+            // past tune.buffers.limit: this request is refused at its first byte, the worker
+            // does not grow (HAProxy would make it wait for a buffer; see docs/configuration.md)
+            this.clientClose = true;
+            this.reply(503, 'R', 'R');
+            return;
+          }
+        }
         const st = this.reqReader.push(buf, off);
         if (st === HeadStatus.MORE) {
           this.inputEnded();
@@ -727,6 +737,8 @@ export class HttpSession extends Session {
   }
 
   private resetTransaction(): void {
+    // what the client has not drained of its answer still stands for the response buffer
+    this.giveBuffers(this.cliBlocked ? 1 : 0);
     this.unuse();
     this.headOut = null;
     this.releaseSlot();
@@ -849,6 +861,7 @@ export class HttpSession extends Session {
     switch (ev) {
       case ConnEvent.DRAIN:
         this.cliBlocked = false;
+        if (!this.txnActive) this.giveBuffers();
         super.clientEvent(ev);
         if (this.drainWait && !this.done) {
           this.drainWait = false;

@@ -1,5 +1,6 @@
 import type { TcpLogFields, TerminationPhase } from '../log/log.types.ts';
 import { BackendSlot, ServerSlot } from '../shared-state/server-table.types.ts';
+import { BUFFERS_PER_STREAM } from './buffer-budget.types.ts';
 import { ConnActor } from './actor.ts';
 import type { ConnActorLike, ConnOwner } from './actor.types.ts';
 import { ConnEvent } from './actor.types.ts';
@@ -80,6 +81,8 @@ export class Session implements ConnOwner, TimerTarget {
   protected done = false;
   /** Connections of this session that have not reported CLOSE yet while disconnecting. */
   protected closing = 0;
+  /** Buffers taken from the worker's budget (`tune.buffers.limit`) for the stream now running. */
+  protected bufs = 0;
 
   /** The acceptor's listener the client came through (its `closed` acks are per listener). */
   readonly listenerId: number;
@@ -139,6 +142,10 @@ export class Session implements ConnOwner, TimerTarget {
 
   /** TCP mode connects to a server at once (HAProxy does not wait for client data). */
   protected begin(): void {
+    if (!this.takeBuffers()) {
+      this.fail('R', 'C', 503); // past tune.buffers.limit: refused, the worker does not grow
+      return;
+    }
     this.armClient();
     this.ep.setState(EpState.REQ);
     this.assignServer(null);
@@ -164,6 +171,22 @@ export class Session implements ConnOwner, TimerTarget {
     this.bytesFromClient -= r.rest.length;
     this.begin();
     if (r.rest.length > 0 && !this.done) this.fromClient(r.rest);
+  }
+
+  /** Take the stream's buffers (one per direction) from the worker's budget; false past its limit. */
+  protected takeBuffers(): boolean {
+    const need = BUFFERS_PER_STREAM - this.bufs;
+    if (need <= 0) return true;
+    if (!this.host.buffers.take(need)) return false;
+    this.bufs = BUFFERS_PER_STREAM;
+    return true;
+  }
+
+  /** Give back the stream's buffers but `keep`. */
+  protected giveBuffers(keep = 0): void {
+    if (this.bufs <= keep) return;
+    this.host.buffers.give(this.bufs - keep);
+    this.bufs = keep;
   }
 
   /** A bad PROXY header ends the connection, logged PR (the session never began). */
@@ -697,6 +720,7 @@ export class Session implements ConnOwner, TimerTarget {
       this.ep.conn = null;
     }
     if (!this.cliGone && !this.cli.closed) this.cli.close(this.cliEpoch, false);
+    this.giveBuffers();
     this.ep.setState(EpState.CLO);
     // HAProxy logs after the server and backend have let the session go, before the frontend
     this.releaseSlot();

@@ -3,6 +3,7 @@ import type { ServerTable } from '../shared-state/server-table.ts';
 export type { SessionSnapshot } from '../shared-state/snapshots.types.ts';
 import type { ActorStats } from './actor.types.ts';
 import type { BackendRuntime } from './backend.ts';
+import type { BufferBudget } from './buffer-budget.ts';
 import type { IdlePool } from './idle-pool.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Network } from './transport.types.ts';
@@ -31,6 +32,8 @@ export interface SessionHost {
   backendByName(name: string): BackendRuntime | undefined;
   /** Idle server connections of this worker, for reuse (HTTP). */
   readonly pool: IdlePool;
+  /** The buffers the worker's streams may hold (`tune.buffers.limit`). */
+  readonly buffers: BufferBudget;
   /** The worker is stopping: HTTP sessions close their client connections after the current request. */
   readonly stopping: boolean;
 }

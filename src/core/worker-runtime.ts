@@ -1,4 +1,6 @@
 import type { Config } from '../config/config.types.ts';
+import { DEFAULT_BUFFERS_RESERVE } from '../config/config.types.ts';
+import { BufferBudget } from './buffer-budget.ts';
 import type { ProxyCounters } from '../shared-state/snapshots.types.ts';
 import type { TcpLogFields } from '../log/log.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
@@ -47,6 +49,7 @@ export class WorkerRuntime implements SessionHost {
   readonly backends: BackendRuntime[];
   readonly sessions = new Map<number, Session>();
   readonly pool: IdlePool;
+  readonly buffers: BufferBudget;
   private readonly opts: WorkerRuntimeOptions;
   /** Backends with a cross-worker wake-up pending (Atomics.waitAsync on the release sequence). */
   private readonly watching = new Set<number>();
@@ -61,6 +64,8 @@ export class WorkerRuntime implements SessionHost {
     this.net = opts.net;
     this.table = opts.table;
     this.pool = new IdlePool(opts.sched);
+    const g = opts.config.global;
+    this.buffers = new BufferBudget(g.buffersLimit ?? 0, g.buffersReserve ?? DEFAULT_BUFFERS_RESERVE);
     const rt = buildRuntime(opts.config, opts.table, opts.random);
     this.frontends = rt.frontends;
     this.backends = rt.backends;
@@ -190,6 +195,7 @@ export class WorkerRuntime implements SessionHost {
 
   /** `clear counters`: max values (and with `all`, totals and byte counts) back to zero. */
   clearCounters(all: boolean): void {
+    this.buffers.clear(all);
     for (const p of [...this.frontends, ...this.backends]) {
       p.max = p.current;
       if (all) {

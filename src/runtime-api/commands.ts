@@ -4,6 +4,7 @@ import type { CliContext, CliKeyword, Level, RuntimeHost, ServerHandle } from '.
 import { Levels } from './runtime-api.types.ts';
 import { humanTime, uptime } from './format.ts';
 import { renderStatCsv } from './stat.ts';
+import { BUFSIZE } from '../core/buffer-budget.types.ts';
 import { renderInfoJson, renderInfoTyped, renderStatJson, renderStatTyped } from './typed.ts';
 import type { StatFormat } from './typed.types.ts';
 
@@ -18,6 +19,8 @@ async function infoLines(h: RuntimeHost): Promise<Array<[string, string | number
   const cur = sum((w) => w.sessionsLive);
   const cum = Math.max(h.cumConns(), sum((w) => w.handoffs));
   const limit = h.fdLimit();
+  const bufUsed = sum((w) => w.buffers.used) * BUFSIZE;
+  const bufMax = sum((w) => w.buffers.max) * BUFSIZE;
   const lines: Array<[string, string | number]> = [
     ['Name', h.name],
     ['Version', h.version],
@@ -28,10 +31,11 @@ async function infoLines(h: RuntimeHost): Promise<Array<[string, string | number
     ['Pid', h.pid],
     ['Uptime', uptime(up)],
     ['Uptime_sec', Math.floor(up / 1000)],
+    // the stream buffers of tune.buffers.limit, counted as HAProxy's pools count them (bufsize each)
     ['Memmax_MB', 0],
-    ['PoolAlloc_MB', 0],
-    ['PoolUsed_MB', 0],
-    ['PoolFailed', 0],
+    ['PoolAlloc_MB', Math.floor(bufMax / 1048576)],
+    ['PoolUsed_MB', Math.floor(bufUsed / 1048576)],
+    ['PoolFailed', sum((w) => w.buffers.failed)],
     ['Ulimit-n', limit],
     ['Maxsock', limit],
     ['Maxconn', h.maxconn],
@@ -64,8 +68,8 @@ async function infoLines(h: RuntimeHost): Promise<Array<[string, string | number
     ['CumRecvLogs', 0],
     ['Build info', h.version],
     ['Memmax_bytes', 0],
-    ['PoolAlloc_bytes', 0],
-    ['PoolUsed_bytes', 0],
+    ['PoolAlloc_bytes', bufMax],
+    ['PoolUsed_bytes', bufUsed],
     ['Start_time_sec', Math.floor(h.startedAt / 1000)],
     ['Tainted', 0],
     // switchyard's own
@@ -223,6 +227,11 @@ async function showPools(h: RuntimeHost): Promise<string> {
   for (const w of workers) {
     const p = w.pool;
     out += `  - worker ${w.workerId}: idle=${p.idle} parked=${p.parked} reused=${p.reused} closed_by_server=${p.closedByServer} purged=${p.purged} refused=${p.refused}\n`;
+  }
+  out += `Stream buffers (tune.buffers.limit, ${BUFSIZE} bytes each, one per direction of a stream):\n`;
+  for (const w of workers) {
+    const b = w.buffers;
+    out += `  - worker ${w.workerId}: used=${b.used} max=${b.max} limit=${b.limit === 0 ? 'none' : b.limit} reserve=${b.reserve} refused=${b.failed}\n`;
   }
   const total = (f: (w: (typeof workers)[number]) => number) => workers.reduce((n, w) => n + f(w), 0);
   out += `Total: ${workers.length} pools, ${total((w) => w.pool.idle)} idle connections, ${total((w) => w.pool.reused)} reuses.\n`;

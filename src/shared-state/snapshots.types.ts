@@ -1,4 +1,5 @@
 /** Data shapes that cross from workers to the main thread (runtime API), shared by both sides. */
+import type { BufferInfo } from '../core/buffer-budget.types.ts';
 
 /** One line of `show sess`, gathered from every worker. */
 export interface SessionSnapshot {
@@ -45,6 +46,8 @@ export interface WorkerInfo {
   readonly heapUsedMb: number;
   /** The idle connection pool of this worker (HTTP): connections now, and what happened to them. */
   readonly pool: PoolInfo;
+  /** The buffers its streams hold (`tune.buffers.limit`). */
+  readonly buffers: BufferInfo;
 }
 
 export interface PoolInfo {

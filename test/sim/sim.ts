@@ -976,6 +976,10 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
 
   /** Checked after every event. */
   checkStep(): void {
+    // a stream holds at most one buffer per direction (tune.buffers.limit accounting)
+    for (const { id, rt } of this.workers) {
+      if (rt.buffers.used > 2 * rt.sessions.size) this.violate(`worker ${id}: ${rt.buffers.used} buffers held by ${rt.sessions.size} sessions`);
+    }
     for (const c of this.clients) {
       // never another client's bytes
       const got = this.http ? '' : Buffer.concat(c.received).toString();
@@ -1099,6 +1103,7 @@ ${cfg.servers.map((_k, i) => `    server s${i} 10.0.1.${i}:${7000 + i}${cfg.maxc
     for (const { id, rt } of this.workers) {
       if (rt.sessions.size !== 0) this.violate(`worker ${id}: ${rt.sessions.size} sessions left: ${[...rt.sessions.values()].map((s) => `${s.id}:${s.ep.state}`).join(' ')}`);
       if (rt.sched.timersPending !== 0) this.violate(`worker ${id}: ${rt.sched.timersPending} timers left armed`);
+      if (rt.buffers.used !== 0) this.violate(`worker ${id}: ${rt.buffers.used} buffers still counted as held`);
     }
     for (const [t] of this.serverConns) if (!t.retired) this.violate(`server transport ${t.id} left open`);
     for (const c of this.clients) {

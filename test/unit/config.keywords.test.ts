@@ -49,6 +49,17 @@ const happy: Record<string, () => void> = {
     assert.equal(parse('defaults\n    maxconn 7\nlisten l\n    bind :1\n    server s 127.0.0.1:1\n').frontends[0]?.settings.maxconn, 7);
   },
   'hard-stop-after': () => assert.equal(parse('global\n    hard-stop-after 2m\n').global.hardStopAfter, 120_000),
+  'tune.buffers.limit': () => {
+    assert.equal(parse('global\n    tune.buffers.limit 100\n').global.buffersLimit, 100);
+    // a limit that leaves nothing beyond the reserve is raised to reserve + 1, as HAProxy, and said
+    const text = 'global\n    tune.buffers.reserve 4\n    tune.buffers.limit 3\n';
+    assert.equal(parse(text).global.buffersLimit, 5);
+    assert.deepEqual(warningsOf(text), ['k.cfg:3: tune.buffers.limit 3 leaves nothing beyond tune.buffers.reserve 4: raised to 5']);
+  },
+  'tune.buffers.reserve': () => {
+    assert.equal(parse('global\n    tune.buffers.reserve 8\n').global.buffersReserve, 8);
+    assert.throws(() => parse('global\n    tune.buffers.reserve 1\n'), /k\.cfg:2: tune\.buffers\.reserve/);
+  },
   'stats socket': () => {
     const g = parse(
       [

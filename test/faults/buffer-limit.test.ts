@@ -1,0 +1,147 @@
+/**
+ * The per-worker memory bound (`tune.buffers.limit`, `tune.buffers.reserve`): a stream — an HTTP
+ * transaction, a TCP session — holds one buffer per direction while it runs; past limit − reserve
+ * a new one is refused (HTTP: 503 `RR`; TCP: closed, `RC`) instead of the worker growing. An HTTP
+ * connection waiting for its next request holds none, so idle keep-alive clients never take the
+ * place of a request. The accounting is visible in `show pools` and `show info` and comes back to
+ * zero with the traffic.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, test } from 'node:test';
+import { echo, type Origin } from '../helpers/origins.ts';
+import { cleanup, eventually, parseInfo, type RunningProxy, startProxy } from '../helpers/proxy.ts';
+import { defaultAnswer, FaultClient, type FaultOrigin, faultOrigin, GET, httpLogFrom, logFrom, noSessionLeft, S, splitResponses, tcpTermination } from './harness.ts';
+
+let p: RunningProxy;
+let app: FaultOrigin;
+let tcpOrigin: Origin;
+
+before(async () => {
+  app = await faultOrigin({ request: (r) => (r.target === '/slow' ? [S.delay(700), S.respond('slow')] : defaultAnswer(r)) });
+  tcpOrigin = await echo();
+  p = await startProxy(
+    `
+global
+    tune.buffers.limit 6
+    tune.buffers.reserve 2
+defaults
+    timeout connect 500ms
+    timeout client 5s
+    timeout server 5s
+listen web
+    mode http
+    bind 127.0.0.1:0
+    server s1 127.0.0.1:${app.port} pool-purge-delay 300ms
+listen tcp
+    mode tcp
+    bind 127.0.0.1:0
+    server s1 127.0.0.1:${tcpOrigin.port}
+`,
+    { threads: 1 },
+  );
+});
+
+after(async () => {
+  assert.equal(await cleanup(p, app, tcpOrigin), 0);
+});
+
+/** The `show pools` buffer line of worker 0. */
+async function buffers(): Promise<Record<string, string>> {
+  const out = await p.cli('show pools');
+  const m = /worker 0: (used=.*)$/m.exec(out.slice(out.indexOf('Stream buffers')));
+  assert.ok(m, out);
+  return Object.fromEntries((m[1] as string).split(' ').map((kv) => kv.split('=') as [string, string]));
+}
+
+test('HTTP: two transactions fill limit − reserve; a third request gets 503 RR at once; idle keep-alive clients hold nothing', async () => {
+  const failedBefore = Number(parseInfo(await p.cli('show info')).get('PoolFailed'));
+  // idle keep-alive clients first: each had its answer and waits for its next request
+  const idle = await Promise.all(Array.from({ length: 10 }, () => FaultClient.connect(p.port('web'))));
+  try {
+    for (const c of idle) {
+      c.send(GET('/idle'));
+      await c.until(() => splitResponses(c.text).length === 1, 3000, 'answer');
+    }
+    assert.equal((await buffers()).used, '0', 'a connection between requests holds no buffer');
+    // two slow transactions: 4 buffers, all that limit 6 − reserve 2 allows
+    const slow = await Promise.all([0, 1].map(() => FaultClient.connect(p.port('web'))));
+    for (const c of slow) c.send(GET('/slow'));
+    await eventually(async () => (await buffers()).used === '4', 2000, 'two transactions hold 4 buffers');
+    const from = p.logs.length;
+    const refused = await FaultClient.connect(p.port('web'));
+    refused.send(GET('/refused'));
+    await refused.waitClosed(2000);
+    assert.equal(refused.status, 503, refused.text);
+    const log = await httpLogFrom(p, refused.localPort, from);
+    assert.equal(log.termination, 'RR--', log.line);
+    assert.equal(log.status, 503);
+    assert.ok(!app.requests.some((r) => r.target === '/refused'), 'the refused request never reached the server');
+    const b = await buffers();
+    assert.equal(b.limit, '6');
+    assert.equal(b.reserve, '2');
+    assert.equal(b.max, '4');
+    // the slow ones are served, and then there is room again, for the idle clients too
+    for (const c of slow) await c.until(() => splitResponses(c.text).length === 1, 3000, 'slow answer');
+    assert.deepEqual(
+      slow.map((c) => splitResponses(c.text)[0]?.status),
+      [200, 200],
+    );
+    for (const c of idle) {
+      c.send(GET('/again'));
+      await c.until(() => splitResponses(c.text).length === 2, 3000, 'second answer');
+    }
+    await eventually(async () => (await buffers()).used === '0', 2000, 'every buffer given back');
+    const info = parseInfo(await p.cli('show info'));
+    assert.equal(Number(info.get('PoolFailed')) - failedBefore, 1, 'one refusal counted');
+    assert.equal(info.get('PoolUsed_bytes'), '0');
+    for (const c of slow) c.close();
+    refused.close();
+  } finally {
+    for (const c of idle) c.close();
+  }
+});
+
+test('TCP: two sessions fill the budget; a third connection is closed at once, logged RC; a new one is served once one ended', async () => {
+  // no good clients beside this one: their HTTP transactions would take the buffers it counts
+  {
+    const from = p.logs.length;
+    const open = async (): Promise<net.Socket> => {
+      const s = net.connect(p.port('tcp'), '127.0.0.1');
+      s.on('error', () => {});
+      await new Promise((r) => s.once('connect', r));
+      return s;
+    };
+    const roundTrip = (s: net.Socket, msg: string): Promise<string> =>
+      new Promise((resolve) => {
+        s.once('data', (d) => resolve(d.toString()));
+        s.write(msg);
+      });
+    const a = await open();
+    const b = await open();
+    try {
+      assert.equal(await roundTrip(a, 'a'), 'a');
+      assert.equal(await roundTrip(b, 'b'), 'b');
+      const c = await open();
+      const port = c.localPort as number;
+      const ended = await new Promise<string>((resolve) => {
+        c.once('close', () => resolve('closed'));
+        c.once('data', () => resolve('data'));
+        setTimeout(() => resolve('still open'), 2000);
+      });
+      assert.equal(ended, 'closed');
+      const line = await logFrom(p, port, from);
+      assert.equal(tcpTermination(line), 'RC', line);
+      a.destroy();
+      await eventually(async () => (await buffers()).used !== '4', 2000, 'the ended session gave its buffers back');
+      const d = await open();
+      assert.equal(await roundTrip(d, 'd'), 'd');
+      d.destroy();
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+    await noSessionLeft(p, 'tcp');
+    await eventually(async () => (await buffers()).used === '0', 2000, 'every buffer given back');
+  }
+});
