@@ -459,8 +459,8 @@ export class Acceptor {
     return this.gen.addrs.get(serverId) ?? { host, port };
   }
 
-  async shutdownSession(id: number): Promise<boolean> {
-    const r = await Promise.all(this.readyWorkers(true).map((w) => ask(w, (c) => c.shutdownSession(id))));
+  async shutdownSession(worker: number, id: number): Promise<boolean> {
+    const r = await Promise.all(this.readyWorkers(true).filter((w) => w.workerId === worker).map((w) => ask(w, (c) => c.shutdownSession(id))));
     return r.some(Boolean);
   }
 

@@ -16,6 +16,7 @@ import { ProxyHeaderReader, ProxyRead, proxyV1, proxyV2 } from '../proto/proxy/p
 import { Timer } from './scheduler.ts';
 import type { TimerTarget } from './scheduler.types.ts';
 import type { SessionHost, SessionSnapshot } from './session.types.ts';
+import type { SessionDetail, SideDetail } from '../shared-state/snapshots.types.ts';
 import { PENDING_LIMIT } from './session.types.ts';
 import type { TransportError } from './transport.types.ts';
 
@@ -812,6 +813,28 @@ export class Session implements ConnOwner, TimerTarget {
       expMs: exps.length ? Math.max(0, Math.round(Math.min(...exps))) : -1,
       reqBytes: this.bytesToServer,
       resBytes: this.bytesToClient,
+      detail: this.detail(now),
+    };
+  }
+
+  private detail(now: number): SessionDetail {
+    const left = (t: Timer): number => (t.armed ? Math.max(0, Math.round(t.expiresAt - now)) : -1);
+    const actor = (c: ConnActor | null): SideDetail['conn'] =>
+      c && { id: c.id, state: c.state, epoch: c.epoch, paused: c.paused, readEnded: c.readEnded, writeShut: c.writeShut };
+    const srv = this.ep.server;
+    return {
+      acceptDate: this.acceptDate,
+      dst: this.cli.closed ? '-' : `${this.dstIp}:${this.dstPort}`,
+      feId: this.fe.id,
+      mode: this.fe.cfg.settings.mode,
+      srvAddr: srv ? `${srv.host}:${srv.port}` : '-',
+      attempts: this.ep.attempts,
+      retriesLeft: this.retriesLeft,
+      queueExpMs: this.ep.state === EpState.QUE || this.ep.state === EpState.CON || this.ep.state === EpState.TAR ? left(this.expTimer) : -1,
+      client: { conn: actor(this.cli), ownerEpoch: this.cliEpoch, timerMs: left(this.cliTimer), held: this.cliHeld },
+      server: { conn: actor(this.ep.conn), ownerEpoch: this.ep.epoch, timerMs: left(this.srvTimer), held: this.srvHeld },
+      bytesFromClient: this.bytesFromClient,
+      buffers: this.bufs,
     };
   }
 }

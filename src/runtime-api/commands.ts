@@ -4,6 +4,8 @@ import type { CliContext, CliKeyword, Level, RuntimeHost, ServerHandle } from '.
 import { Levels } from './runtime-api.types.ts';
 import { humanTime, uptime } from './format.ts';
 import { renderStatCsv } from './stat.ts';
+import { formatAcceptDate } from '../log/format.ts';
+import type { SessionSnapshot, SideDetail } from '../shared-state/snapshots.types.ts';
 import { BUFSIZE } from '../core/buffer-budget.types.ts';
 import { renderInfoJson, renderInfoTyped, renderStatJson, renderStatTyped } from './typed.ts';
 import type { StatFormat } from './typed.types.ts';
@@ -168,24 +170,74 @@ async function showActivity(h: RuntimeHost): Promise<string> {
   );
 }
 
-/** `show sess`: one line per live session of every worker, and the CLI's own session. */
-async function showSess(ctx: CliContext): Promise<string> {
+/** What `show sess` prints as a session's pointer: its worker and its id (ids are per worker). */
+const sessPointer = (s: { readonly worker: number; readonly id: number }): number => s.worker * 0x1000000 + s.id;
+
+/** A session pointer as HAProxy reads one (`strtoul(…, 0)`): `0x` hex, or decimal; null otherwise. */
+function parsePointer(arg: string | undefined): number | null {
+  if (arg === undefined) return null;
+  const n = /^0x[0-9a-f]+$/i.test(arg) ? Number.parseInt(arg.slice(2), 16) : /^\d+$/.test(arg) ? Number(arg) : Number.NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+const exp = (ms: number): string => (ms < 0 ? '<NEVER>' : humanTime(ms));
+
+/**
+ * `show sess`: one line per live session of every worker, and the CLI's own session;
+ * `show sess all`: every session in full; `show sess <id>`: that one (HAProxy's arguments: the
+ * pointer `show sess` prints, `0x` hex or decimal; another word lists them all, as HAProxy does).
+ */
+async function showSess(ctx: CliContext, arg: string | undefined): Promise<string> {
   const sessions = await ctx.host.sessions();
-  const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+  if (arg === 'all') return `${sessions.map(sessBlock).join('')}${selfBlock(ctx)}`;
+  const target = parsePointer(arg);
+  if (target !== null) {
+    if (target === ctx.selfId) return selfBlock(ctx);
+    const s = sessions.find((x) => sessPointer(x) === target);
+    return s ? sessBlock(s) : 'Session not found.\n';
+  }
   let out = '';
   for (const s of sessions) {
-    const exp = s.expMs < 0 ? '' : humanTime(s.expMs);
     out +=
-      `${hex(s.worker * 0x1000000 + s.id)}: proto=${s.proto} src=${s.src} fe=${s.fe} be=${s.be} srv=${s.srv}` +
+      `${hex(sessPointer(s))}: proto=${s.proto} src=${s.src} fe=${s.fe} be=${s.be} srv=${s.srv}` +
       ` ts=00 age=${humanTime(s.ageMs)} calls=${s.calls} thr=${s.worker}` +
       ` rq[i=${s.reqBytes}] rp[i=${s.resBytes}] s0=[${s.s0}] s1=[${s.s1}]` +
       (s.http ? ` http=[req=${s.http.rx} rsp=${s.http.tx} done=${s.http.requests}]` : '') +
-      ` exp=${exp}\n`;
+      ` exp=${s.expMs < 0 ? '' : humanTime(s.expMs)}\n`;
   }
   out +=
     `${hex(ctx.selfId)}: proto=unix_stream src=${ctx.selfSrc} fe=GLOBAL be=<NONE> srv=<none>` +
     ` ts=00 age=${humanTime(ctx.selfAgeMs)} calls=1 thr=main rq[i=0] rp[i=0] s0=[EST] s1=[EST] exp=\n`;
   return out;
+}
+
+/** One session in full, in the shape of HAProxy's `show sess <id>`, with switchyard's actors. */
+function sessBlock(s: SessionSnapshot): string {
+  const d = s.detail;
+  const side = (name: string, x: SideDetail): string => {
+    const c = x.conn;
+    const conn = c
+      ? `conn=#${c.id} state=${c.state} epoch=${c.epoch} owner_epoch=${x.ownerEpoch} paused=${c.paused ? 1 : 0} read_ended=${c.readEnded ? 1 : 0} write_shut=${c.writeShut ? 1 : 0}`
+      : 'conn=<NONE>';
+    return `  ${name}: ${conn} held=${x.held ? 1 : 0} exp=${exp(x.timerMs)}\n`;
+  };
+  return (
+    `${hex(sessPointer(s))}: [${formatAcceptDate(d.acceptDate)}] id=${s.id} proto=${s.proto} source=${s.src}\n` +
+    `  worker=${s.worker} age=${humanTime(s.ageMs)} calls=${s.calls} exp=${exp(s.expMs)}\n` +
+    `  frontend=${s.fe} (mode=${d.mode}) addr=${d.dst}\n` +
+    `  backend=${s.be} server=${s.srv} addr=${d.srvAddr} endpoint=${s.s1} attempts=${d.attempts} retries_left=${d.retriesLeft} conn_exp=${exp(d.queueExpMs)}\n` +
+    (s.http ? `  txn: req=${s.http.rx} rsp=${s.http.tx} done=${s.http.requests}\n` : '') +
+    side('scf', d.client) +
+    side('scb', d.server) +
+    `  req: total=${d.bytesFromClient} forwarded=${s.reqBytes}  res: forwarded=${s.resBytes}  buffers=${d.buffers}\n\n`
+  );
+}
+
+function selfBlock(ctx: CliContext): string {
+  return (
+    `${hex(ctx.selfId)}: id=${ctx.selfId} proto=unix_stream source=${ctx.selfSrc}\n` +
+    `  worker=main age=${humanTime(ctx.selfAgeMs)} calls=1\n  frontend=GLOBAL backend=<NONE> server=<NONE> applet=<CLI>\n\n`
+  );
 }
 
 function showServersState(h: RuntimeHost, be: string | undefined): string {
@@ -310,7 +362,13 @@ export const cliKeywords: readonly CliKeyword[] = [
     level: 'user',
     run: (ctx, args) => showInfo(ctx.host, args),
   },
-  { words: ['show', 'sess'], args: '', help: 'report the list of current sessions', level: 'operator', run: (ctx) => showSess(ctx) },
+  {
+    words: ['show', 'sess'],
+    args: '[<id>|all]',
+    help: 'report the list of current sessions, or all of them in full, or one',
+    level: 'operator',
+    run: (ctx, args) => showSess(ctx, args[0]),
+  },
   {
     words: ['show', 'stat'],
     args: '[{<px>|<iid>} <type> <sid>] [typed|json]',
@@ -339,10 +397,10 @@ export const cliKeywords: readonly CliKeyword[] = [
     help: 'kill a specific session',
     level: 'admin',
     run: async (ctx, args) => {
-      const raw = args[0] ?? '';
-      const id = raw.startsWith('0x') ? Number.parseInt(raw.slice(2), 16) % 0x1000000 : Number(raw);
-      if (!raw || !Number.isFinite(id)) return 'Session pointer expected (use \'show sess\').\n';
-      return (await ctx.host.shutdownSession(id)) ? '' : 'No such session (use \'show sess\').\n';
+      const ptr = parsePointer(args[0]);
+      if (ptr === null) return 'Session pointer expected (use \'show sess\').\n';
+      const worker = Math.floor(ptr / 0x1000000);
+      return (await ctx.host.shutdownSession(worker, ptr % 0x1000000)) ? '' : 'No such session (use \'show sess\').\n';
     },
   },
   {

@@ -38,7 +38,8 @@ export interface RuntimeHost {
   /** `reload`: re-read the configuration and switch to it; `messages` are the notices or alerts. */
   reload(): Promise<{ readonly ok: boolean; readonly messages: readonly string[] }>;
   sessions(): Promise<SessionSnapshot[]>;
-  shutdownSession(id: number): Promise<boolean>;
+  /** End session `id` of worker `worker` (session ids are per worker). */
+  shutdownSession(worker: number, id: number): Promise<boolean>;
   /** `debug dev crash-worker`: the worker throws an uncaught exception. */
   crashWorker(index: number): Promise<boolean>;
   /** Rows of `show stat`, in HAProxy's order (per proxy: FRONTEND, servers, BACKEND). */

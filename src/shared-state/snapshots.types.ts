@@ -19,6 +19,36 @@ export interface SessionSnapshot {
   readonly resBytes: number;
   /** HTTP: the transaction's request/response states and the requests served so far. */
   readonly http?: { readonly rx: string; readonly tx: string; readonly requests: number };
+  /** What `show sess all` and `show sess <id>` add to the one-line view. */
+  readonly detail: SessionDetail;
+}
+
+/** One side of a session as `show sess <id>` shows it: its connection actor and its timer. */
+export interface SideDetail {
+  /** The connection actor's id and state, or null when the side has no connection. */
+  readonly conn: { readonly id: number; readonly state: string; readonly epoch: number; readonly paused: boolean; readonly readEnded: boolean; readonly writeShut: boolean } | null;
+  /** The epoch the session presents to that actor (a command with any other is refused). */
+  readonly ownerEpoch: number;
+  /** ms until the side's timer fires, -1 when not armed. */
+  readonly timerMs: number;
+  /** The session holds this side paused (backpressure, read-ahead full). */
+  readonly held: boolean;
+}
+
+export interface SessionDetail {
+  /** Wall-clock accept date, ms since the epoch. */
+  readonly acceptDate: number;
+  readonly dst: string;
+  readonly feId: number;
+  readonly mode: string;
+  readonly srvAddr: string;
+  readonly attempts: number;
+  readonly retriesLeft: number;
+  readonly queueExpMs: number;
+  readonly client: SideDetail;
+  readonly server: SideDetail;
+  readonly bytesFromClient: number;
+  readonly buffers: number;
 }
 
 /** One worker's counters, as the runtime API shows them (`show info`, `show activity`). */

@@ -34,7 +34,7 @@ const CASES: ReadonlyArray<readonly [keyword: string, cases: readonly Case[]]> =
   ['help', [{ cmd: 'help' }, { cmd: 'help', user: true }, { cmd: 'no such command' }]],
   ['show info', [{ cmd: 'show info' }, { cmd: 'show info typed' }, { cmd: 'show info json' }, { cmd: 'show info bogus' }]],
   ['show stat', [{ cmd: 'show stat' }, { cmd: 'show stat typed' }, { cmd: 'show stat json' }, { cmd: 'show stat app 4 1 typed' }, { cmd: 'show stat nope -1 -1' }]],
-  ['show sess', [{ cmd: 'show sess' }, { cmd: 'show sess', user: true }]],
+  ['show sess', [{ cmd: 'show sess' }, { cmd: 'show sess', user: true }, { cmd: 'show sess all' }, { cmd: 'show sess @SESS@' }, { cmd: 'show sess 0xfffff0' }, { cmd: 'show sess foo' }]],
   ['show servers state', [{ cmd: 'show servers state' }, { cmd: 'show servers state app' }, { cmd: 'show servers state nope' }]],
   ['show servers conn', [{ cmd: 'show servers conn' }, { cmd: 'show servers conn app' }, { cmd: 'show servers conn nope' }]],
   ['show pools', [{ cmd: 'show pools' }]],
@@ -76,8 +76,12 @@ function normalize(cmd: string, out: string): string {
       .replace(/\b127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
       .replace(/port changed from '\d+' to '\d+'/g, "port changed from '<port>' to '<port>'")
       .replace(/0x[0-9a-f]{8}\b/g, '0x<ptr>')
-      .replace(/\b(age|exp|calls)=\S*/g, '$1=<t>')
-      .replace(/src=unix:\d+/g, 'src=unix:<n>')
+      .replace(/\b(age|exp|calls|conn_exp)=\S*/g, '$1=<t>')
+      // show sess all|<id>: accept dates, session and connection ids
+      .replace(/: \[\d\d\/\w{3}\/\d{4}:[\d:.]+\] id=\d+/g, ': [<date>] id=<n>')
+      .replace(/\bconn=#\d+/g, 'conn=#<n>')
+      .replace(/^(0x<ptr>: id=)\d+/gm, '$1<n>')
+      .replace(/\b(src|source)=unix:\d+/g, '$1=unix:<n>')
       // show info: text and typed
       .replace(/^((?:\d+\.)?(?:Pid|Uptime|Uptime_sec|Ulimit-n|Maxsock|node|Start_time_sec|Tasks|Worker_\d+_heap_used_mb|Worker_\d+_timers|TotalBytesOut)(?:\.1:\w+:\w+:|: )).*$/gm, '$1<v>')
       // show stat: the age of the last change, in the CSV (24th column) and typed
