@@ -228,7 +228,7 @@ function cpuTicks(pid: number): number {
 }
 
 /** VmRSS of `pid` and its descendants, summed (pages shared between nginx's processes count once per process). */
-function rssMB(pid: number): number {
+export function rssMB(pid: number): number {
   let kb = 0;
   for (const p of processTree(pid)) {
     try {
@@ -258,7 +258,7 @@ function connectionsTo(port: number): number {
   return n;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
   const p = (s.address() as net.AddressInfo).port;
@@ -266,7 +266,7 @@ async function freePort(): Promise<number> {
   return p;
 }
 
-async function waitListening(port: number, child: ChildProcess | null): Promise<void> {
+export async function waitListening(port: number, child: ChildProcess | null): Promise<void> {
   for (let i = 0; i < 400; i++) {
     if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`exited (${child.exitCode ?? child.signalCode}) before listening on ${port}`);
     const ok = await new Promise<boolean>((resolve) => {
@@ -283,7 +283,7 @@ async function waitListening(port: number, child: ChildProcess | null): Promise<
 }
 
 /** Stop `child`, then SIGKILL any of its descendants still there (nginx's workers outlive a killed master). */
-async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   // Each descendant with its start time (field 22), so a pid reused meanwhile is left alone.
   const descendants = processTree(child.pid)

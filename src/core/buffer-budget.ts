@@ -5,11 +5,12 @@ import type { BufferInfo } from './buffer-budget.types.ts';
  *
  * A stream — a TCP session, or an HTTP transaction — takes one buffer per direction while it
  * carries data, and gives them back when it ends (an HTTP connection waiting for its next request
- * holds none, as in HAProxy). What one buffer stands for is bounded by the data path itself: what
- * is queued in one direction stops being read past the socket's high-water mark (64 KiB) plus one
- * read (≤ 64 KiB), and what a session keeps for a retry or reads ahead is at most `tune.bufsize`
- * (16 KiB). So the limit bounds the worker's data memory to about limit × 144 KiB, whatever the
- * clients and servers do; the fixed cost of a connection is bounded by `maxconn`.
+ * holds none, as in HAProxy). What one buffer stands for is bounded by the data path itself: the
+ * paused source socket's read buffer (its 64 KiB high-water mark and one read of ≤ 64 KiB), the
+ * destination's write queue (64 KiB and one chunk), and what a session keeps for a retry or reads
+ * ahead (`tune.bufsize`, 16 KiB). So the limit bounds what the worker's streams hold to about
+ * limit × 256 KiB, whatever the clients and servers do; the fixed cost of a connection is bounded
+ * by `maxconn`.
  *
  * Past `limit − reserve`, a new stream is refused (HTTP: 503, logged `RR`; TCP: closed, `RC`); the
  * reserve is what the refusals themselves and the streams already running may still use. Buffers

@@ -28,6 +28,13 @@ const HTTP_BUFSIZE = BUFSIZE;
 
 const NO_RULES: readonly HttpRule[] = [];
 
+/**
+ * How long a connection refused past `tune.buffers.limit` is kept after its 503 (at most; `timeout
+ * client-fin` if shorter): long enough for the answer to reach the client before the close, short
+ * enough that refused connections, whose socket may hold a read of up to 128 KiB, do not pile up.
+ */
+const REFUSED_LINGER_MS = 1000;
+
 
 /**
  * A client connection in HTTP mode: a sequence of transactions (request → server → response),
@@ -71,6 +78,8 @@ export class HttpSession extends Session {
    * pipelines requests and reads no answer must not make the proxy hold the answers.
    */
   private drainWait = false;
+  /** Refused past tune.buffers.limit: the 503 is on its way, the client is not read any more. */
+  private refused = false;
   /** The server connection came from the idle pool, and how many transactions it had served. */
   private srvReused = false;
   private srvUses = 0;
@@ -164,6 +173,13 @@ export class HttpSession extends Session {
             // does not grow (HAProxy would make it wait for a buffer; see docs/configuration.md)
             this.clientClose = true;
             this.reply(503, 'R', 'R');
+            // and nothing more of it is read (its body would only be read to be dropped: memory
+            // and CPU spent on the very load that is refused), and the connection is let go soon
+            if (!this.done) {
+              this.refused = true;
+              this.holdClient();
+              this.armClient();
+            }
             return;
           }
         }
@@ -1004,7 +1020,7 @@ export class HttpSession extends Session {
     const t = this.feTimeouts;
     let ms = t.client;
     this.cliArmedBytes = this.bytesToClient;
-    if (this.lingering) ms = t.clientFin ?? t.client;
+    if (this.lingering) ms = this.refused ? Math.min(t.clientFin ?? t.client ?? REFUSED_LINGER_MS, REFUSED_LINGER_MS) : (t.clientFin ?? t.client);
     else if (this.drainWait) ms = t.client;
     else if (this.rx === RxState.HEAD) ms = this.txnActive || this.txnCount === 0 ? (t.httpRequest ?? t.client) : (t.httpKeepAlive ?? t.httpRequest ?? t.client);
     this.host.sched.arm(this.cliTimer, ms);
