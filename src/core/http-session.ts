@@ -165,6 +165,12 @@ export class HttpSession extends Session {
   private feedClient(buf: Buffer, from: number): void {
     let off = from;
     while (off < buf.length && !this.done && !this.lingering) {
+      if (this.drainWait) {
+        // a local answer (http-request return…) inside this loop found the client blocked: the
+        // requests after it wait for its DRAIN like any other
+        this.hold(off === 0 ? buf : buf.subarray(off));
+        return;
+      }
       if (this.rx === RxState.HEAD) {
         if (!this.txnActive) {
           this.beginRequest();
