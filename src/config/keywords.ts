@@ -6,6 +6,7 @@ import { parseLogTarget, parseStatsSocket } from './global-lines.ts';
 import type { Capability, Keyword, ParseContext, ProxyDraft, SectionKind } from './keywords.types.ts';
 import { HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS, parseAcl, parseHttpAction, splitCondition, validHeaderName } from './http-rules.ts';
 import { parseBind, parseServer } from './proxy-lines.ts';
+import { BUFFERS_PER_STREAM } from '../core/buffer-budget.types.ts';
 import { didYouMean } from './suggest.ts';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,14 +52,16 @@ function globalString(name: string, args: string, help: string, field: 'logTag' 
 
 /**
  * A limit must leave buffers beyond the reserve: HAProxy raises it to reserve + 1 (silently);
- * switchyard does the same and says so, naming the line.
+ * switchyard raises it to reserve + one stream's buffers (with less, every stream would be
+ * refused) and says so, naming the line.
  */
 function checkBuffers(ctx: ParseContext): void {
   const limit = ctx.global.buffersLimit ?? 0;
   const reserve = ctx.global.buffersReserve ?? DEFAULT_BUFFERS_RESERVE;
-  if (limit > 0 && limit <= reserve) {
-    ctx.warn(`tune.buffers.limit ${limit} leaves nothing beyond tune.buffers.reserve ${reserve}: raised to ${reserve + 1}`);
-    ctx.global.buffersLimit = reserve + 1;
+  if (limit > 0 && limit < reserve + BUFFERS_PER_STREAM) {
+    const raised = reserve + BUFFERS_PER_STREAM;
+    ctx.warn(`tune.buffers.limit ${limit} leaves no stream's ${BUFFERS_PER_STREAM} buffers beyond tune.buffers.reserve ${reserve}: raised to ${raised}`);
+    ctx.global.buffersLimit = raised;
   }
 }
 

@@ -682,6 +682,7 @@ export class Session implements ConnOwner, TimerTarget {
       this.close('I', this.phase());
     } catch {
       this.done = true;
+      this.giveBuffers();
       this.ep.conn?.transport.destroy();
       this.cli.transport.destroy();
       this.host.sessionClosed(this);

@@ -51,10 +51,11 @@ const happy: Record<string, () => void> = {
   'hard-stop-after': () => assert.equal(parse('global\n    hard-stop-after 2m\n').global.hardStopAfter, 120_000),
   'tune.buffers.limit': () => {
     assert.equal(parse('global\n    tune.buffers.limit 100\n').global.buffersLimit, 100);
-    // a limit that leaves nothing beyond the reserve is raised to reserve + 1, as HAProxy, and said
-    const text = 'global\n    tune.buffers.reserve 4\n    tune.buffers.limit 3\n';
-    assert.equal(parse(text).global.buffersLimit, 5);
-    assert.deepEqual(warningsOf(text), ['k.cfg:3: tune.buffers.limit 3 leaves nothing beyond tune.buffers.reserve 4: raised to 5']);
+    // a limit that leaves no stream's 2 buffers beyond the reserve is raised to reserve + 2, and said
+    const text = 'global\n    tune.buffers.reserve 4\n    tune.buffers.limit 5\n';
+    assert.equal(parse(text).global.buffersLimit, 6);
+    assert.deepEqual(warningsOf(text), ["k.cfg:3: tune.buffers.limit 5 leaves no stream's 2 buffers beyond tune.buffers.reserve 4: raised to 6"]);
+    assert.deepEqual(warningsOf('global\n    tune.buffers.limit 4\n'), [], 'the default reserve 2 and one stream: enough');
   },
   'tune.buffers.reserve': () => {
     assert.equal(parse('global\n    tune.buffers.reserve 8\n').global.buffersReserve, 8);
