@@ -170,8 +170,14 @@ async function showActivity(h: RuntimeHost): Promise<string> {
   );
 }
 
-/** What `show sess` prints as a session's pointer: its worker and its id (ids are per worker). */
-const sessPointer = (s: { readonly worker: number; readonly id: number }): number => s.worker * 0x1000000 + s.id;
+/**
+ * What `show sess` prints as a session's pointer: its worker in the high bits, its id (ids are per
+ * worker, up to 2^32) in the low 32; the CLI's own sessions take the worker slot 0xffff.
+ */
+const PTR_SPLIT = 2 ** 32;
+const CLI_SLOT = 0xffff;
+const sessPointer = (s: { readonly worker: number; readonly id: number }): number => s.worker * PTR_SPLIT + (s.id % PTR_SPLIT);
+const cliPointer = (ctx: CliContext): number => CLI_SLOT * PTR_SPLIT + ctx.selfId;
 
 /** A session pointer as HAProxy reads one (`strtoul(…, 0)`): `0x` hex, or decimal; null otherwise. */
 function parsePointer(arg: string | undefined): number | null {
@@ -192,7 +198,7 @@ async function showSess(ctx: CliContext, arg: string | undefined): Promise<strin
   if (arg === 'all') return `${sessions.map(sessBlock).join('')}${selfBlock(ctx)}`;
   const target = parsePointer(arg);
   if (target !== null) {
-    if (target === ctx.selfId) return selfBlock(ctx);
+    if (target === cliPointer(ctx)) return selfBlock(ctx);
     const s = sessions.find((x) => sessPointer(x) === target);
     return s ? sessBlock(s) : 'Session not found.\n';
   }
@@ -206,7 +212,7 @@ async function showSess(ctx: CliContext, arg: string | undefined): Promise<strin
       ` exp=${s.expMs < 0 ? '' : humanTime(s.expMs)}\n`;
   }
   out +=
-    `${hex(ctx.selfId)}: proto=unix_stream src=${ctx.selfSrc} fe=GLOBAL be=<NONE> srv=<none>` +
+    `${hex(cliPointer(ctx))}: proto=unix_stream src=${ctx.selfSrc} fe=GLOBAL be=<NONE> srv=<none>` +
     ` ts=00 age=${humanTime(ctx.selfAgeMs)} calls=1 thr=main rq[i=0] rp[i=0] s0=[EST] s1=[EST] exp=\n`;
   return out;
 }
@@ -235,7 +241,7 @@ function sessBlock(s: SessionSnapshot): string {
 
 function selfBlock(ctx: CliContext): string {
   return (
-    `${hex(ctx.selfId)}: id=${ctx.selfId} proto=unix_stream source=${ctx.selfSrc}\n` +
+    `${hex(cliPointer(ctx))}: id=${ctx.selfId} proto=unix_stream source=${ctx.selfSrc}\n` +
     `  worker=main age=${humanTime(ctx.selfAgeMs)} calls=1\n  frontend=GLOBAL backend=<NONE> server=<NONE> applet=<CLI>\n\n`
   );
 }
@@ -399,8 +405,13 @@ export const cliKeywords: readonly CliKeyword[] = [
     run: async (ctx, args) => {
       const ptr = parsePointer(args[0]);
       if (ptr === null) return 'Session pointer expected (use \'show sess\').\n';
-      const worker = Math.floor(ptr / 0x1000000);
-      return (await ctx.host.shutdownSession(worker, ptr % 0x1000000)) ? '' : 'No such session (use \'show sess\').\n';
+      const worker = Math.floor(ptr / PTR_SPLIT);
+      if (ptr === cliPointer(ctx)) {
+        ctx.quit = true; // this very CLI session (the only one show sess lists): it ends after the answer
+        return '';
+      }
+      if (worker === CLI_SLOT) return 'No such session (use \'show sess\').\n';
+      return (await ctx.host.shutdownSession(worker, ptr % PTR_SPLIT)) ? '' : 'No such session (use \'show sess\').\n';
     },
   },
   {

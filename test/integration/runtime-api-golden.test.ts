@@ -75,7 +75,7 @@ function normalize(cmd: string, out: string): string {
       .replace(/\/tmp\/switchyard-test-[^/\s]+/g, '<dir>')
       .replace(/\b127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
       .replace(/port changed from '\d+' to '\d+'/g, "port changed from '<port>' to '<port>'")
-      .replace(/0x[0-9a-f]{8}\b/g, '0x<ptr>')
+      .replace(/0x[0-9a-f]{8,}\b/g, '0x<ptr>')
       .replace(/\b(age|exp|calls|conn_exp)=\S*/g, '$1=<t>')
       // show sess all|<id>: accept dates, session and connection ids
       .replace(/: \[\d\d\/\w{3}\/\d{4}:[\d:.]+\] id=\d+/g, ': [<date>] id=<n>')

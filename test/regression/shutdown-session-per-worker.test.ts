@@ -40,7 +40,7 @@ listen app
     const ptrs = lines.map((l) => l.slice(0, l.indexOf(':')));
     assert.deepEqual(lines.map((l) => /thr=(\d)/.exec(l)?.[1]).sort(), ['0', '1'], lines.join('\n'));
     // the same session id on both workers: the pointers differ only by their worker part
-    assert.equal(Number.parseInt(ptrs[0] as string, 16) % 0x1000000, Number.parseInt(ptrs[1] as string, 16) % 0x1000000, ptrs.join(' '));
+    assert.equal(Number.parseInt(ptrs[0] as string, 16) % 2 ** 32, Number.parseInt(ptrs[1] as string, 16) % 2 ** 32, ptrs.join(" "));
     const victim = lines.find((l) => l.includes('thr=1')) as string;
     assert.equal((await p.cli(`shutdown session ${victim.slice(0, victim.indexOf(":"))}`)).trim(), "");
     await eventually(async () => (await p.cli('show sess')).split('\n').filter((l) => l.includes(' fe=app ')).length === 1, 2000, 'one session left');
