@@ -138,7 +138,8 @@ test('a worker that crashes under load is respawned within 1 s; only its session
     // a client whose session died reconnects at once, and until the acceptor hears of the death
     // (a few ms) its new connection may go to the dead worker too: failures are bounded by the
     // sessions the acceptor counts as lost with the worker (checked below), not by the 4 clients
-    assert.ok(failed.every((r) => r.at <= respawnedAt), 'no session fails after the respawn');
+    // (a connection lost in the handoff to the dying worker fails by the client's own 2 s timeout)
+    assert.ok(failed.every((r) => r.at <= respawnedAt + 2100), 'no session fails that began after the respawn');
     const after = results.filter((r) => r.at > respawnedAt + 50);
     assert.ok(after.length > 10 && after.every((r) => r.ok), 'every session after the respawn is served');
     // the session on worker 1 is untouched
