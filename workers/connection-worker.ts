@@ -90,9 +90,23 @@ function finishStop(): void {
 /** The acceptor numbers its listeners in config order: frontends, then their binds. */
 const bindsByListener = config.frontends.flatMap((fe) => fe.binds);
 
+/**
+ * A socket handed over by the acceptor arrives as the `net.Socket` Node's message deserializer made,
+ * whose properties it left in dictionary mode (a 1.6 KB property table per idle connection, and
+ * slow property access on every read and write). Its handle goes into a socket made as `net.Server`
+ * makes one (fast properties, paused like the received one), and the received object is dropped.
+ */
+function adopt(received: net.Socket): net.Socket {
+  const r = received as net.Socket & { _handle: object | null };
+  const handle = r._handle;
+  if (handle === null) return received;
+  r._handle = null;
+  return new net.Socket({ handle, allowHalfOpen: true, pauseOnCreate: true } as net.SocketConstructorOpts);
+}
+
 port.on('message', (m: ToWorker) => {
   if (m.type === 'session') {
-    const socket = m.socket as net.Socket;
+    const socket = adopt(m.socket as net.Socket);
     rt.accept(new NodeTransport(socket), m.frontendId, m.listenerId, bindsByListener[m.listenerId]?.acceptProxy === true);
     socket.resume();
   } else if (m.type === 'stop') {
