@@ -41,7 +41,8 @@ export class Session implements ConnOwner, TimerTarget {
   srcIp: string;
   srcPort: number;
   /** The address the client connected to (`%fi:%fp`; a PROXY header's destination), read lazily (getsockname). */
-  private dst: { ip: string; port: number } | null = null;
+  private dstAddr: string | null = null;
+  private dstPortNo = 0;
   /** `accept-proxy`: the PROXY header being read before anything else. */
   protected proxyWait: ProxyHeaderReader | null = null;
 
@@ -95,8 +96,9 @@ export class Session implements ConnOwner, TimerTarget {
     this.be = be;
     this.cli = cli;
     this.cliEpoch = cli.attach(this);
-    this.srcIp = cli.transport.remote.address;
-    this.srcPort = cli.transport.remote.port;
+    const remote = cli.transport.remote;
+    this.srcIp = remote.address;
+    this.srcPort = remote.port;
     // where the client connected to (%fi:%fp), asked of the socket now, while it is open — only
     // when this frontend logs at all (one getsockname per connection otherwise saved)
     if (host.logging(fe.id)) void this.dstIp;
@@ -120,11 +122,19 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   get dstIp(): string {
-    return (this.dst ??= { ip: this.cli.transport.local.address, port: this.cli.transport.local.port }).ip;
+    if (this.dstAddr === null) this.readDst();
+    return this.dstAddr as string;
   }
 
   get dstPort(): number {
-    return (this.dst ??= { ip: this.cli.transport.local.address, port: this.cli.transport.local.port }).port;
+    if (this.dstAddr === null) this.readDst();
+    return this.dstPortNo;
+  }
+
+  private readDst(): void {
+    const local = this.cli.transport.local;
+    this.dstAddr = local.address;
+    this.dstPortNo = local.port;
   }
 
   /** `bind … accept-proxy`: read a PROXY protocol header first (before start()). */
@@ -167,7 +177,8 @@ export class Session implements ConnOwner, TimerTarget {
     if (h?.kind === 'proxy') {
       this.srcIp = h.addresses.srcIp;
       this.srcPort = h.addresses.srcPort;
-      this.dst = { ip: h.addresses.dstIp, port: h.addresses.dstPort };
+      this.dstAddr = h.addresses.dstIp;
+      this.dstPortNo = h.addresses.dstPort;
     }
     this.bytesFromClient -= r.rest.length;
     this.begin();
