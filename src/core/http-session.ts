@@ -35,6 +35,24 @@ const NO_RULES: readonly HttpRule[] = [];
  */
 const REFUSED_LINGER_MS = 1000;
 
+/** The request's queue and replay copy between transactions: frozen, so that nothing can be added outside one. */
+const NO_CHUNKS = Object.freeze([]) as unknown as Buffer[];
+
+/**
+ * The parsers of one transaction (request and response heads, their bodies), lent to a session
+ * from the first byte of a request to the end of its transaction, then kept on this thread's
+ * free list for the next one: an idle keep-alive connection holds none.
+ */
+class TxnParsers {
+  readonly reqReader = new HeadReader(true, DEFAULT_H1_LIMITS);
+  readonly resReader = new HeadReader(false, DEFAULT_H1_LIMITS);
+  readonly reqBody = new BodyFramer();
+  readonly resBody = new BodyFramer();
+}
+const spareParsers: TxnParsers[] = [];
+/** Parsers kept for reuse at most (beyond, the spares of a burst are left to the GC). */
+const SPARE_PARSERS_MAX = 256;
+
 
 /**
  * A client connection in HTTP mode: a sequence of transactions (request → server → response),
@@ -46,20 +64,18 @@ const REFUSED_LINGER_MS = 1000;
  * session into a TCP tunnel, relayed by the TCP session code.
  */
 export class HttpSession extends Session {
-  private readonly reqReader = new HeadReader(true, DEFAULT_H1_LIMITS);
-  private readonly resReader = new HeadReader(false, DEFAULT_H1_LIMITS);
-  private readonly reqBody = new BodyFramer();
-  private readonly resBody = new BodyFramer();
+  /** The parsers lent for the transaction in progress (null between transactions). */
+  private parsers: TxnParsers | null = null;
   private rx: RxState = RxState.HEAD;
   private tx: TxState = TxState.NONE;
   private req: H1Head | null = null;
   /** Client bytes read ahead: the next pipelined request(s), handled when this transaction ends. */
   private held: Buffer | null = null;
   /** Request bytes waiting for the server connection. */
-  private out: Buffer[] = [];
+  private out: Buffer[] = NO_CHUNKS;
   private outBytes = 0;
   /** The request as sent so far, kept for a retry; null once it outgrew the buffer. */
-  private replay: Buffer[] | null = [];
+  private replay: Buffer[] | null = NO_CHUNKS;
   private replayBytes = 0;
   /** Transactions completed on this client connection. */
   private txnCount = 0;
@@ -112,6 +128,37 @@ export class HttpSession extends Session {
   private tHead = -1;
   private tSent = -1;
   private tResp = -1;
+
+  private get lent(): TxnParsers {
+    return (this.parsers ??= spareParsers.pop() ?? new TxnParsers());
+  }
+
+  private get reqReader(): HeadReader {
+    return this.lent.reqReader;
+  }
+
+  private get resReader(): HeadReader {
+    return this.lent.resReader;
+  }
+
+  private get reqBody(): BodyFramer {
+    return this.lent.reqBody;
+  }
+
+  private get resBody(): BodyFramer {
+    return this.lent.resBody;
+  }
+
+  /** The transaction is over: its parsers, reset, go back to the free list. */
+  private releaseParsers(): void {
+    const p = this.parsers;
+    if (p === null) return;
+    this.parsers = null;
+    p.reqReader.reset();
+    p.resReader.reset();
+    p.resBody.sink = null;
+    if (spareParsers.length < SPARE_PARSERS_MAX) spareParsers.push(p);
+  }
 
   private setRx(next: RxState): void {
     if (next === this.rx) return;
@@ -534,7 +581,7 @@ export class HttpSession extends Session {
     this.respStarted = true;
     this.setTx(TxState.BODY);
     // an HTTP/1.0 client cannot read chunked: the body goes without its framing, ended by our close
-    this.resBody.sink = res.body === BodyKind.CHUNKED && req.minor === 0 ? this.dechunked : null;
+    this.resBody.sink = res.body === BodyKind.CHUNKED && req.minor === 0 ? (this.dechunked ??= (data) => this.toClient(data)) : null;
     const beRules = this.be && this.be.cfg.name !== this.fe.cfg.name ? this.be.cfg.httpResponse : NO_RULES;
     const feRules = this.fe.cfg.httpResponse;
     let edits: Edits | null = null;
@@ -549,8 +596,8 @@ export class HttpSession extends Session {
     this.headOut = serializeHead(res, ch, edits !== null && (edits.del.size > 0 || edits.add.length > 0) ? edits : undefined);
   }
 
-  /** The payload of a chunked response, unframed, for an HTTP/1.0 client (bound once). */
-  private readonly dechunked = (data: Buffer): void => this.toClient(data);
+  /** The payload of a chunked response, unframed, for an HTTP/1.0 client (bound once, when first needed). */
+  private dechunked: ((data: Buffer) => void) | null = null;
 
   private toClient(data: Buffer): void {
     let buf = data;
@@ -781,11 +828,10 @@ export class HttpSession extends Session {
     this.req = null;
     this.setRx(RxState.HEAD);
     this.setTx(TxState.NONE);
-    this.reqReader.reset();
-    this.resReader.reset();
-    this.replay = [];
+    this.releaseParsers();
+    this.replay = NO_CHUNKS;
     this.replayBytes = 0;
-    this.out = [];
+    this.out = NO_CHUNKS;
     this.outBytes = 0;
     this.srvHeld = false;
     this.srvBackpressured = false;
