@@ -9,7 +9,7 @@ import type { SessionSnapshot } from '../shared-state/snapshots.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
 import { BackendSlot, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { AcceptorOptions, Generation, HeldSocket, ListenerSlot, WorkerSlot } from './acceptor.types.ts';
-import { bindKey, HELD_MIN, RESPAWN_DELAY_MS, WorkerState, WorkerTransitions } from './acceptor.types.ts';
+import { bindKey, HELD_MIN, RESPAWN_DELAY_MS, WORKER_YOUNG_GENERATION_MB, WorkerState, WorkerTransitions } from './acceptor.types.ts';
 import type { FromWorker, ProxyCounters, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from './messages.types.ts';
 
 /**
@@ -209,7 +209,11 @@ export class Acceptor {
       control: port2,
       reusePort: this.opts.reusePort,
     };
-    const worker = new Worker(this.opts.workerUrl, { workerData: init, transferList: [port2] });
+    const worker = new Worker(this.opts.workerUrl, {
+      workerData: init,
+      transferList: [port2],
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     let exitedNow = (): void => undefined;
     const exited = new Promise<void>((resolve) => {
       exitedNow = resolve;

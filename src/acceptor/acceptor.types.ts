@@ -96,6 +96,14 @@ export interface AcceptorOptions {
   readonly notice: (msg: string) => void;
 }
 
+/**
+ * A worker's young generation (V8's two semi-spaces and its new large-object space), in MB. Left to
+ * V8, the semi-spaces of a worker grow to 16 MB each under a burst and never shrink while the
+ * worker idles: at 10,000 idle keep-alive clients that was 50 MB of the worker's RSS, for no CPU
+ * per request measurable on this machine (bench/NOTES.md, 2026-12-05).
+ */
+export const WORKER_YOUNG_GENERATION_MB = 12;
+
 /** Respawn a dead worker after this long (the issue asks for less than 1 s). */
 export const RESPAWN_DELAY_MS = 100;
 
