@@ -104,11 +104,18 @@ function adopt(received: net.Socket): net.Socket {
   return new net.Socket({ handle, allowHalfOpen: true, pauseOnCreate: true } as net.SocketConstructorOpts);
 }
 
+/**
+ * Start a session on a socket created paused, then let it read — unless the session keeps it
+ * paused (refused past tune.buffers.limit before its first byte: nothing of it is ever read).
+ */
+function startSession(socket: net.Socket, frontendId: number, listenerId: number, acceptProxy: boolean): void {
+  const s = rt.accept(new NodeTransport(socket), frontendId, listenerId, acceptProxy);
+  if (!s?.cli.paused) socket.resume();
+}
+
 port.on('message', (m: ToWorker) => {
   if (m.type === 'session') {
-    const socket = adopt(m.socket as net.Socket);
-    rt.accept(new NodeTransport(socket), m.frontendId, m.listenerId, bindsByListener[m.listenerId]?.acceptProxy === true);
-    socket.resume();
+    startSession(adopt(m.socket as net.Socket), m.frontendId, m.listenerId, bindsByListener[m.listenerId]?.acceptProxy === true);
   } else if (m.type === 'stop') {
     stopping = true;
     rt.stop();
@@ -171,8 +178,8 @@ Comlink.expose(control, nodeEndpoint(init.control));
 if (init.reusePort) {
   config.frontends.forEach((fe, feId) => {
     for (const b of fe.binds) {
-      const srv = net.createServer({ pauseOnConnect: false, allowHalfOpen: true }, (socket) => {
-        rt.accept(new NodeTransport(socket), feId, -1, b.acceptProxy === true);
+      const srv = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
+        startSession(socket, feId, -1, b.acceptProxy === true);
       });
       srv.listen({ host: b.host || undefined, port: b.port, reusePort: true, backlog: 1024 });
       ownListeners.push(srv);

@@ -181,6 +181,30 @@ export class HttpSession extends Session {
   /** An HTTP session waits for its first request (after the PROXY header, if one is expected). */
   protected override begin(): void {
     this.tIdle = this.host.sched.now();
+    // a new connection takes its buffers on arrival, as a TCP session does (else a burst of
+    // connections would all be read before the first of them took any); past tune.buffers.limit
+    // it is refused before anything of it is read (the worker leaves a refused socket paused from
+    // its creation). It gives them back once its first transaction is over, and a keep-alive
+    // connection takes them again at the first byte of its next request.
+    if (!this.takeBuffers()) {
+      this.refuse();
+      return;
+    }
+    this.armClient();
+  }
+
+  /**
+   * Past tune.buffers.limit: 503, logged `RR`, the worker does not grow (HAProxy would make the
+   * stream wait for a buffer; README, "Memory bound"). Nothing more of the client is read (a body
+   * would only be read to be dropped: memory and CPU spent on the very load that is refused), and
+   * the connection is let go within REFUSED_LINGER_MS.
+   */
+  private refuse(): void {
+    this.clientClose = true;
+    this.reply(503, 'R', 'R');
+    if (this.done) return;
+    this.refused = true;
+    this.holdClient();
     this.armClient();
   }
 
@@ -222,17 +246,7 @@ export class HttpSession extends Session {
         if (!this.txnActive) {
           this.beginRequest();
           if (!this.takeBuffers()) {
-            // past tune.buffers.limit: this request is refused at its first byte, the worker
-            // does not grow (HAProxy would make it wait for a buffer; see docs/configuration.md)
-            this.clientClose = true;
-            this.reply(503, 'R', 'R');
-            // and nothing more of it is read (its body would only be read to be dropped: memory
-            // and CPU spent on the very load that is refused), and the connection is let go soon
-            if (!this.done) {
-              this.refused = true;
-              this.holdClient();
-              this.armClient();
-            }
+            this.refuse(); // a request of a connection accepted while there was room
             return;
           }
         }

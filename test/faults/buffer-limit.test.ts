@@ -11,7 +11,7 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { echo, type Origin } from '../helpers/origins.ts';
 import { cleanup, eventually, parseInfo, type RunningProxy, startProxy } from '../helpers/proxy.ts';
-import { defaultAnswer, FaultClient, type FaultOrigin, faultOrigin, GET, httpLogFrom, logFrom, noSessionLeft, S, splitResponses, tcpTermination } from './harness.ts';
+import { defaultAnswer, FaultClient, type FaultOrigin, faultOrigin, GET, httpLogFrom, logFrom, noSessionLeft, queuedBytes, S, splitResponses, tcpTermination } from './harness.ts';
 
 let p: RunningProxy;
 let app: FaultOrigin;
@@ -57,9 +57,12 @@ async function buffers(): Promise<Record<string, string>> {
 test('HTTP: two transactions fill limit − reserve; a third request gets 503 RR at once; idle keep-alive clients hold nothing', async () => {
   const failedBefore = Number(parseInfo(await p.cli('show info')).get('PoolFailed'));
   // idle keep-alive clients first: each had its answer and waits for its next request
-  const idle = await Promise.all(Array.from({ length: 10 }, () => FaultClient.connect(p.port('web'))));
+  // (one after the other: a new connection takes its buffers on arrival, until its first answer)
+  const idle: FaultClient[] = [];
   try {
-    for (const c of idle) {
+    for (let i = 0; i < 10; i++) {
+      const c = await FaultClient.connect(p.port('web'));
+      idle.push(c);
       c.send(GET('/idle'));
       await c.until(() => splitResponses(c.text).length === 1, 3000, 'answer');
     }
@@ -69,19 +72,26 @@ test('HTTP: two transactions fill limit − reserve; a third request gets 503 RR
     for (const c of slow) c.send(GET('/slow'));
     await eventually(async () => (await buffers()).used === '4', 2000, 'two transactions hold 4 buffers');
     const from = p.logs.length;
-    // an upload: refused at its first byte, its body is not read, the connection let go within a
-    // second even though the client keeps its side open (half-open allowed: it does not answer our
-    // FIN with its own)
+    // an upload on a new connection while the budget is full: refused on arrival, nothing of it
+    // read, the connection let go within a second even though the client keeps its side open
+    // (half-open allowed: it does not answer our FIN with its own)
     const refused = net.connect({ port: p.port('web'), host: '127.0.0.1', allowHalfOpen: true });
     refused.on('error', () => {});
     await new Promise((r) => refused.once('connect', r));
     const refusedPort = refused.localPort as number;
     let answer = '';
     refused.on('data', (d: Buffer) => (answer += d.toString('latin1')));
-    const body = Buffer.alloc(4 * 1024 * 1024, 0x62);
+    // (small enough that the kernel's queues on both sides hold all of it: what they hold is measured)
+    const body = Buffer.alloc(256 * 1024, 0x62);
     refused.write(`POST /refused HTTP/1.1\r\nhost: test\r\ncontent-length: ${body.length}\r\n\r\n`);
     refused.write(body);
     await eventually(() => answer.startsWith('HTTP/1.1 503 '), 2000, 'the 503');
+    // refused on arrival: the proxy read none of it — all it was sent is still in the kernel's
+    // queues (the client's send queue and the proxy's receive queue)
+    const headBytes = Buffer.byteLength(`POST /refused HTTP/1.1\r\nhost: test\r\ncontent-length: ${body.length}\r\n\r\n`);
+    await eventually(() => refused.writableLength === 0, 2000, 'the upload handed to the kernel');
+    const q = queuedBytes(refusedPort, p.port('web'));
+    assert.equal(headBytes + body.length - (q.sendQ + q.recvQ), 0, `bytes of the refused upload the proxy read (${JSON.stringify(q)})`);
     // the proxy let it go: its session is gone within the refused linger (1 s), not at timeout client (5 s)
     const t0 = Date.now();
     await eventually(async () => !(await p.cli('show sess')).includes(`src=127.0.0.1:${refusedPort} `), 2500, 'the refused session is gone');
