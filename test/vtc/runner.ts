@@ -161,6 +161,19 @@ export function synthBody(len: number): Buffer {
   return b;
 }
 
+/**
+ * A VTC regex (VTest compiles PCRE) as a JS RegExp: leading inline flags `(?i)`, `(?m)`, `(?s)`
+ * become flags; an invalid pattern is a syntax failure at `line`.
+ */
+export function vre(pattern: string, entity = 'top', line = 0): RegExp {
+  const m = /^\(\?([ims]+)\)/.exec(pattern);
+  try {
+    return m ? new RegExp(pattern.slice(m[0].length), [...new Set(m[1])].join('')) : new RegExp(pattern);
+  } catch (e) {
+    throw new VtcError(VtcErrorCode.SYNTAX, entity, line, `regexp error: ${(e as Error).message}`);
+  }
+}
+
 /** VTest's `expect` comparison; `lhs`/`rhs` null print and compare as `<undef>`. */
 export function compare(lhs: string | null, op: ExpectOp, rhs: string | null): boolean {
   const l = lhs ?? '<undef>';
@@ -171,9 +184,9 @@ export function compare(lhs: string | null, op: ExpectOp, rhs: string | null): b
     case '!=':
       return l !== r;
     case '~':
-      return lhs !== null && new RegExp(r).test(l);
+      return lhs !== null && vre(r).test(l);
     case '!~':
-      return lhs !== null && !new RegExp(r).test(l);
+      return lhs !== null && !vre(r).test(l);
     default: {
       const a = Number(l);
       const b = Number(r);
@@ -246,7 +259,8 @@ class TestRun {
 
   /** The first failure wins: it aborts every entity of the test. */
   fail(e: unknown): void {
-    if (this.error) return;
+    // after the end of the test (aborted without an error), what the stopping entities throw is no failure
+    if (this.error || this.signal.aborted) return;
     this.error = e instanceof Error ? e : new Error(String(e));
     this.controller.abort(this.error);
   }
@@ -307,7 +321,7 @@ class TestRun {
       if (a === '-err') exit = -1;
       else if (a === '-exit') exit = Number(args[++i]);
       else if (a === '-expect') expect = args[++i];
-      else if (a === '-match') match = new RegExp(args[++i] ?? '');
+      else if (a === '-match') match = vre(args[++i] ?? '', entity, line);
       else break;
     }
     const script = args[i];
@@ -760,6 +774,8 @@ class VServer {
       if (!addr) throw new VtcError(VtcErrorCode.SYNTAX, this.name, line, `bad -listen address '${this.listen}'`);
       if ('host' in addr && addr.host !== '127.0.0.1') throw new VtcError(VtcErrorCode.SYNTAX, this.name, line, 'servers listen on 127.0.0.1 only');
       const server = net.createServer((s) => {
+        // a connection waiting for its turn may be reset meanwhile: its Conn reports it later
+        s.on('error', () => undefined);
         if (this.waiter) {
           const w = this.waiter;
           this.waiter = null;
@@ -1072,7 +1088,7 @@ class VHaproxy {
           await conn.close();
           conn = null;
           for (const l of answer.split('\n').slice(0, 40)) this.run.say(entity, `CLI recv| ${l}`);
-          const hit = new RegExp(re).test(answer);
+          const hit = vre(re, entity, cmd.line).test(answer);
           if (hit !== (op === '~')) throw new VtcError(VtcErrorCode.EXPECT, entity, cmd.line, `CLI expect failed ${op} "${re}" (answer: ${JSON.stringify(answer.slice(0, 400))})`);
           this.run.say(entity, `CLI expect match ${op} "${re}"`);
         } else throw new VtcError(VtcErrorCode.SYNTAX, entity, cmd.line, `Unknown CLI command: "${verb}"`);
@@ -1293,7 +1309,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let verbose = false;
   let keepTmp = false;
   let target: Target = process.env.VTC_TARGET === 'haproxy' ? Target.HAPROXY : Target.SWITCHYARD;
-  let threads = 2;
+  let threads = 1;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
