@@ -656,7 +656,8 @@ class HttpSpec {
     const m = /^\s*(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(first);
     if (!m) throw new VtcError(VtcErrorCode.IO, this.entity, line, `malformed ${kind === 'req' ? 'request' : 'status'} line ${JSON.stringify(first)}`);
     const msg: HttpMessage = { first: [m[1] as string, m[2] as string, m[3] ?? ''], headers: lines, body: null, bodylen: '<undef>' };
-    this.run.say(this.entity, `${kind === 'req' ? 'rxreq' : 'rxresp'} ${JSON.stringify(first)} ${lines.length} header(s)`);
+    this.run.say(this.entity, `${kind === 'req' ? 'rxreq' : 'rxresp'} ${JSON.stringify(first)}`);
+    for (const l of lines) this.run.say(this.entity, `  ${JSON.stringify(l)}`);
     if (lines.filter((l) => /^content-length:/i.test(l)).length > 1) throw new VtcError(VtcErrorCode.EXPECT, this.entity, line, 'Multiple Content-Length headers');
     return msg;
   }
