@@ -1090,8 +1090,8 @@ class VHaproxy {
           conn = null;
           for (const l of answer.split('\n').slice(0, 40)) this.run.say(entity, `CLI recv| ${l}`);
           const hit = vre(re, entity, cmd.line).test(answer);
-          if (hit !== (op === '~')) throw new VtcError(VtcErrorCode.EXPECT, entity, cmd.line, `CLI expect failed ${op} "${re}" (answer: ${JSON.stringify(answer.slice(0, 400))})`);
-          this.run.say(entity, `CLI expect match ${op} "${re}"`);
+          if (hit !== (op === '~')) throw new VtcError(VtcErrorCode.EXPECT, entity, cmd.line, `CLI expect failed ${op} ${JSON.stringify(re)} (answer: ${JSON.stringify(answer.slice(0, 400))})`);
+          this.run.say(entity, `CLI expect match ${op} ${JSON.stringify(re)}`);
         } else throw new VtcError(VtcErrorCode.SYNTAX, entity, cmd.line, `Unknown CLI command: "${verb}"`);
       }
     } finally {
