@@ -40,6 +40,10 @@ import {
 } from './runner.types.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** VTest commands outside this runner's subset: a test that reaches one is skipped, with the reason. */
+const UNSUPPORTED_TOP_COMMANDS = new Set(['syslog', 'logexpect', 'process', 'varnish', 'filewrite', 'setenv', 'tunnel', 'vsm']);
+const UNSUPPORTED_SPEC_COMMANDS = new Set(['txpri', 'rxpri', 'stream', 'settings', 'upgrade', 'gunzip', 'write_body', 'rxchunk', 'send_urgent', 'expect_pattern']);
 const LOG_LIMIT = 20_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -311,6 +315,16 @@ class TestRun {
     );
   }
 
+  /**
+   * The environment of `shell` and `feature cmd`: HAProxy's reg-tests ask `$HAPROXY_PROGRAM -cc
+   * 'version_atleast(…)'`. Against HAProxy it names the binary; against switchyard, which has no
+   * `-cc`, it is empty, so that such a check fails and its test is skipped.
+   */
+  shellEnv(): NodeJS.ProcessEnv {
+    const prog = this.opts.target === Target.HAPROXY ? (process.env.HAPROXY_PROGRAM ?? 'haproxy') : '';
+    return { ...process.env, HAPROXY_PROGRAM: prog, tmpdir: this.tmpdir, testdir: this.macros.get('testdir') ?? '' };
+  }
+
   async shell(args: readonly string[], entity: string, line: number): Promise<void> {
     let exit = 0;
     let expect: string | undefined;
@@ -326,7 +340,7 @@ class TestRun {
     }
     const script = args[i];
     if (script === undefined) throw new VtcError(VtcErrorCode.SYNTAX, entity, line, 'shell: no command');
-    const r = await runCommand('/bin/sh', ['-c', this.expand(script, entity, line)], this.tmpdir, this.signal);
+    const r = await runCommand('/bin/sh', ['-c', this.expand(script, entity, line)], this.tmpdir, this.signal, { env: this.shellEnv() });
     this.say(entity, `shell exit ${r.code}: ${r.out.trim().split('\n').slice(0, 20).join(' | ')}`);
     if (exit === -1 ? r.code === 0 : r.code !== exit) throw new VtcError(VtcErrorCode.EXPECT, entity, line, `shell: exit ${r.code}, expected ${exit === -1 ? 'non-zero' : exit}`);
     if (expect !== undefined && !r.out.includes(expect)) throw new VtcError(VtcErrorCode.EXPECT, entity, line, `shell: output does not contain "${expect}"`);
@@ -481,6 +495,8 @@ type Role = 'server' | 'client';
 class HttpSpec {
   req: HttpMessage | null = null;
   resp: HttpMessage | null = null;
+  /** Method of the last `txreq`: the response to a HEAD has no body. */
+  private lastMethod = 'GET';
   timeoutMs: number;
 
   private readonly run: TestRun;
@@ -516,9 +532,12 @@ class HttpSpec {
     const line = cmd.line;
     this.run.say(this.entity, `${line}: ${w.map((x) => (/\s/.test(x) ? JSON.stringify(x) : x)).join(' ')}`.slice(0, 300));
     switch (name) {
-      case 'txreq':
+      case 'txreq': {
         this.only('client', name, line);
+        const m = args.findIndex((a) => a === '-req' || a === '-method');
+        this.lastMethod = m >= 0 ? (args[m + 1] ?? 'GET') : 'GET';
         return this.conn.write(this.buildMessage(args, 'client', line), line);
+      }
       case 'txresp':
         this.only('server', name, line);
         return this.conn.write(this.buildMessage(args, 'server', line), line);
@@ -537,7 +556,14 @@ class HttpSpec {
       case 'rxresphdrs': {
         this.only('client', name, line);
         this.resp = await this.rxHeaders('resp', line);
-        if (name === 'rxresp' && !args.includes('-no_obj')) await this.rxBody(this.resp, this.resp.first[1] === '200', line);
+        if (name !== 'rxresp' || args.includes('-no_obj')) return;
+        // no body after a HEAD, a 1xx, a 204 or a 304, whatever the headers announce
+        if (this.lastMethod === 'HEAD' || /^(1..|204|304)$/.test(this.resp.first[1])) {
+          this.resp.body = Buffer.alloc(0);
+          this.resp.bodylen = '0';
+          return;
+        }
+        await this.rxBody(this.resp, this.resp.first[1] === '200', line);
         return;
       }
       case 'rxrespbody':
@@ -601,6 +627,7 @@ class HttpSpec {
       case 'non_fatal':
         return;
       default:
+        if (UNSUPPORTED_SPEC_COMMANDS.has(name)) throw new VtcSkip(`'${name}' (line ${line}) is not implemented by this runner`);
         throw new VtcError(VtcErrorCode.SYNTAX, this.entity, line, `Unknown ${this.role === 'server' ? 'server' : 'client'} command: "${name}"`);
     }
   }
@@ -929,6 +956,8 @@ class VHaproxy {
   private stopping = false;
   private cliSpec: Token | null = null;
   expectExit = 0;
+  /** `-arg` words, after the runner's own (`-d` or `-c`). */
+  private readonly extraArgs: string[] = [];
   readonly workdir: string;
   readonly cfgFile: string;
   readonly statsPath: string;
@@ -943,6 +972,20 @@ class VHaproxy {
     fs.mkdirSync(this.workdir, { recursive: true });
     this.cfgFile = path.join(this.workdir, 'cfg');
     this.statsPath = path.join(this.workdir, 'stats.sock');
+  }
+
+  /**
+   * `-arg STRING`: words added to the command line. For switchyard, `-L NAME` (HAProxy's local peer
+   * name) is dropped: switchyard has no peers section, and the name changes nothing else.
+   */
+  addArgs(s: string): void {
+    const words = s.split(/\s+/).filter((x) => x !== '');
+    for (let i = 0; i < words.length; i++) {
+      if (this.run.opts.target === Target.SWITCHYARD && words[i] === '-L') {
+        this.run.say(this.name, `-arg: '-L ${words[i + 1] ?? ''}' dropped (switchyard has no peers)`);
+        i++;
+      } else this.extraArgs.push(words[i] as string);
+    }
   }
 
   private program(): { prog: string; args: string[] } {
@@ -998,7 +1041,7 @@ class VHaproxy {
     if (this.conf === null) throw new VtcError(VtcErrorCode.SYNTAX, this.name, line, 'no configuration');
     fs.writeFileSync(this.cfgFile, this.conf);
     const { prog, args } = this.program();
-    const r = await runCommand(prog, [...args, '-c', '-f', this.cfgFile], this.workdir, this.run.signal, { stdio: this.stdio(), env: this.childEnv() });
+    const r = await runCommand(prog, [...args, '-c', ...this.extraArgs, '-f', this.cfgFile], this.workdir, this.run.signal, { stdio: this.stdio(), env: this.childEnv() });
     for (const l of r.out.split('\n').slice(0, 50)) if (l) this.run.say(this.name, `| ${l}`);
     const want = expectOk ? 0 : 1;
     if (r.code !== want) throw new VtcError(VtcErrorCode.EXPECT, this.name, line, `${expectOk ? '-conf-OK' : '-conf-BAD'}: exit ${r.code}, expected ${want}`);
@@ -1012,7 +1055,7 @@ class VHaproxy {
     fs.writeFileSync(this.cfgFile, this.conf);
     fs.rmSync(this.statsPath, { force: true });
     const { prog, args } = this.program();
-    const argv = [...args, '-d', '-f', this.cfgFile];
+    const argv = [...args, '-d', ...this.extraArgs, '-f', this.cfgFile];
     this.run.say(this.name, `argv: ${prog} ${argv.join(' ')}`);
     const child = spawn(prog, argv, { cwd: this.workdir, stdio: this.stdio(), env: this.childEnv() });
     this.child = child;
@@ -1151,7 +1194,7 @@ async function topCommand(run: TestRun, cmd: Command, first: boolean): Promise<v
         if (f === 'ignore_unknown_macro') run.ignoreUnknownMacro = true;
         else if (f === 'cmd') {
           const c = args[++i] ?? '';
-          const r = await runCommand('/bin/sh', ['-c', c], run.tmpdir, run.signal);
+          const r = await runCommand('/bin/sh', ['-c', c], run.tmpdir, run.signal, { env: run.shellEnv() });
           if (r.code !== 0) throw new VtcSkip(`feature cmd "${c}" failed (exit ${r.code})`);
         } else throw new VtcSkip(`feature '${f}' not supported by this runner`);
       }
@@ -1169,6 +1212,7 @@ async function topCommand(run: TestRun, cmd: Command, first: boolean): Promise<v
     case 'haproxy':
       return haproxyCommand(run, cmd, args, line);
     default:
+      if (UNSUPPORTED_TOP_COMMANDS.has(name)) throw new VtcSkip(`'${name}' (line ${line}) is not implemented by this runner`);
       throw new VtcError(VtcErrorCode.SYNTAX, 'top', line, `Unknown command: "${name}"`);
   }
 }
@@ -1244,7 +1288,8 @@ async function haproxyCommand(run: TestRun, cmd: Command, args: readonly string[
     else if (a === '-start') await h.start(line);
     else if (a === '-wait') await h.stop(line, true);
     else if (a === '-expectexit') h.expectExit = Number(args[++i]);
-    else if (a === '-arg' || a === '-W' || a === '-D' || a === '-S') throw new VtcSkip(`haproxy ${a} is not supported by this runner`);
+    else if (a === '-arg') h.addArgs(args[++i] ?? '');
+    else if (a === '-W' || a === '-D' || a === '-S' || a === '-conf+backend') throw new VtcSkip(`haproxy ${a} is not supported by this runner`);
     else throw new VtcError(VtcErrorCode.SYNTAX, name, line, `Unknown haproxy argument: ${a}`);
   }
 }
