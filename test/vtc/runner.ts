@@ -41,6 +41,12 @@ import {
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
+/** Proxies running now: killed if the runner itself dies, so that none outlives it. */
+const LIVE_CHILDREN = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of LIVE_CHILDREN) c.kill('SIGKILL');
+});
+
 /** VTest commands outside this runner's subset: a test that reaches one is skipped, with the reason. */
 const UNSUPPORTED_TOP_COMMANDS = new Set(['syslog', 'logexpect', 'process', 'varnish', 'filewrite', 'setenv', 'tunnel', 'vsm']);
 const UNSUPPORTED_SPEC_COMMANDS = new Set(['txpri', 'rxpri', 'stream', 'settings', 'upgrade', 'gunzip', 'write_body', 'rxchunk', 'send_urgent', 'expect_pattern']);
@@ -1059,6 +1065,8 @@ class VHaproxy {
     this.run.say(this.name, `argv: ${prog} ${argv.join(' ')}`);
     const child = spawn(prog, argv, { cwd: this.workdir, stdio: this.stdio(), env: this.childEnv() });
     this.child = child;
+    LIVE_CHILDREN.add(child);
+    child.once('exit', () => LIVE_CHILDREN.delete(child));
     // the child has its copies of the listening sockets now: the runner lets go of its own, so
     // that only the proxy accepts (the runner never accepts on them)
     this.handedOver = true;
