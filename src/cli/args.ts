@@ -76,6 +76,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         a.version = true;
         a.features = true;
         break;
+      case '-cc':
+        a.condition = value();
+        break;
       case '-W':
         a.notes.push('-W: switchyard has no master process; the main thread supervises the worker threads (no effect)');
         break;
@@ -92,7 +95,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         throw new UsageError(`unknown option '${arg}' (see --help)`);
     }
   }
-  if (!a.help && !a.version) {
+  if (!a.help && !a.version && a.condition === undefined) {
     if (a.files.length === 0 && a.listen.length === 0) throw new UsageError('no configuration: give -f FILE, or --listen HOST:PORT --to HOST:PORT');
     if (a.files.length > 0 && (a.listen.length > 0 || a.to.length > 0)) throw new UsageError('-f and quick mode (--listen/--to) cannot be combined');
     if (a.listen.length > 0 && a.to.length === 0) throw new UsageError('quick mode needs at least one --to HOST:PORT');

@@ -15,6 +15,8 @@ export interface CliArgs {
   pidfile?: string;
   /** `-vv`: version and features. */
   features: boolean;
+  /** `-cc <condition>`: evaluate a condition as `.if` does (exit 0 true, 1 false, 2 error). */
+  condition?: string;
   /** Messages about HAProxy flags that are accepted but have no effect here. */
   notes: string[];
 }
@@ -39,6 +41,7 @@ export const FLAGS: ReadonlyArray<{ flag: string; arg: string; help: string }> =
   { flag: '--mode', arg: 'tcp|http', help: 'quick mode: proxy mode (default tcp)' },
   { flag: '--accept', arg: 'handoff|reuseport', help: 'handoff: the main thread accepts and hands sockets to workers (default); reuseport: each worker listens itself' },
   { flag: '-v', arg: '', help: 'print the version and exit (-vv: with features)' },
+  { flag: '-cc', arg: 'CONDITION', help: "evaluate a condition as '.if' does and exit: 0 true, 1 false, 2 error (HAProxy's -cc)" },
   { flag: '-W', arg: '', help: 'HAProxy master-worker mode: accepted, no effect (the main thread already supervises the workers)' },
   { flag: '-S', arg: 'SOCKET', help: 'HAProxy master CLI: accepted, not supported (use a stats socket)' },
   { flag: '--help', arg: '', help: 'this help, with every configuration keyword' },

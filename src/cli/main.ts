@@ -1,3 +1,6 @@
+import { condContext, evalCondition } from '../config/conditions.ts';
+import { FEATURES, HAPROXY_COMPAT_VERSION } from '../config/conditions.types.ts';
+import { splitWords } from '../config/tokenize.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Acceptor } from '../acceptor/acceptor.ts';
@@ -78,11 +81,23 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(usage());
     return 0;
   }
+  if (args.condition !== undefined) {
+    // -cc: the words of the condition as the config tokenizer makes them, evaluated as `.if` does
+    const words = splitWords(args.condition);
+    try {
+      if (typeof words === 'string') throw new Error(words);
+      return evalCondition(words, condContext(), '-cc') ? 0 : 1;
+    } catch (e) {
+      process.stderr.write(`[ALERT] -cc: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
   if (args.version) {
     process.stdout.write(`switchyard version ${VERSION}\nRunning on: Node.js ${process.version} ${os.platform()} ${os.arch()}\n`);
     if (args.features) {
       process.stdout.write(
-        `Features: +TCP +HTTP(1.1) +THREADS(worker_threads) +SHARED_SERVER_TABLE(SharedArrayBuffer) +REUSEPORT +FD_LISTENERS +HEALTH_CHECKS +PROXY_PROTOCOL +PROMETHEUS_EXPORTER +RELOAD -SSL -HTTP2\n` +
+        `Feature list : ${FEATURES.map((f) => `${f.on ? '+' : '-'}${f.name}${f.note ? `(${f.note})` : ''}`).join(' ')}\n` +
+          `Configuration language: HAProxy ${HAPROXY_COMPAT_VERSION} (the version .if version_atleast() compares with)\n` +
           `Default settings: maxconn = 4096, retries = 3, hard-stop-after = 30000 ms, nbthread = ${os.availableParallelism()} (cores)\n`,
       );
     }
@@ -108,6 +123,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   cfg = checked.config;
+  if (!args.quiet) for (const n of cfg.notices) process.stderr.write(`[NOTICE] ${n.file}:${n.line}: ${n.message}\n`);
   if (!args.quiet) for (const w of cfg.warnings) process.stderr.write(`[WARNING] ${w.file}:${w.line}: ${w.message}\n`);
   if (args.check) {
     if (!args.quiet) process.stdout.write('Configuration file is valid\n');

@@ -290,4 +290,6 @@ export interface Config {
   readonly files: string[];
   /** What HAProxy would warn about (misplaced keywords it ignores, missing timeouts). */
   readonly warnings: ReadonlyArray<{ readonly file: string; readonly line: number; readonly message: string }>;
+  /** `.notice` (and with -dD `.diag`) messages of the conditional blocks. */
+  readonly notices: ReadonlyArray<{ readonly file: string; readonly line: number; readonly message: string }>;
 }

@@ -10,6 +10,7 @@ import { SectionKinds } from './keywords.types.ts';
 import { parseBind } from './proxy-lines.ts';
 import { didYouMean } from './suggest.ts';
 import { type ConfigLine, tokenizeLines } from './tokenize.ts';
+import { applyConditionals, condContext } from './conditions.ts';
 
 /**
  * `maxconn` of the process when `global` sets none. HAProxy derives its default from the file
@@ -81,6 +82,7 @@ export function parseConfig(files: ReadonlyArray<{ name: string; text: string }>
 class ConfigParser {
   readonly errors: Diagnostic[] = [];
   readonly warnings: Diagnostic[] = [];
+  readonly notices: Diagnostic[] = [];
   readonly global = defaultGlobal();
   readonly proxies: ProxyDraft[] = [];
   /** The last `defaults` section, inherited by the proxies after it, across files (null: built-in defaults). */
@@ -99,7 +101,13 @@ class ConfigParser {
     this.kind = null;
     this.current = null;
     this.skip = false;
-    const { lines, errors } = tokenizeLines(text, name);
+    const tok = tokenizeLines(text, name);
+    // conditional blocks (.if/.elif/.else/.endif) first: a block not taken is never parsed
+    const cond = applyConditionals(tok.lines, name, condContext());
+    const lines = cond.lines;
+    const errors = [...tok.errors, ...cond.errors].sort((a, b) => a.line - b.line);
+    this.warnings.push(...cond.warnings);
+    this.notices.push(...cond.notices);
     // a line the tokenizer refused is reported in its place among the others, then skipped
     let e = 0;
     for (const l of lines) {
@@ -255,7 +263,7 @@ class ConfigParser {
     const frontends = this.proxies.filter((p) => p.kind === 'frontend' || p.kind === 'listen').map((p) => this.toFrontend(p, backends));
     for (const p of this.proxies) this.checkTimeouts(p);
     if (this.errors.length > 0) throw new ConfigError(this.errors);
-    return { global: this.global, frontends, backends, files, warnings: this.warnings };
+    return { global: this.global, frontends, backends, files, warnings: this.warnings, notices: this.notices };
   }
 
   private toFrontend(p: ProxyDraft, backends: readonly BackendConfig[]): FrontendConfig {
@@ -405,5 +413,6 @@ export function quickConfig(opts: QuickOptions): Config {
     backends: [{ name: 'quick', settings, servers, httpRequest: [], httpResponse: [], src }],
     files: [],
     warnings: [],
+    notices: [],
   };
 }

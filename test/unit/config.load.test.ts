@@ -127,6 +127,7 @@ test('a realistic HAProxy mode tcp configuration loads to the expected model', (
     ],
     files: [file],
     warnings: [],
+    notices: [],
   };
   const cfg = loadConfig([file]);
   assert.deepEqual(cfg, expected);
@@ -212,6 +213,7 @@ test('quick mode: one listen section named quick, redispatch, 5s/30s/30s timeout
     ],
     files: [],
     warnings: [],
+    notices: [],
   } satisfies Config);
   assert.equal(quickConfig({ listen: [':1'], to: ['127.0.0.1:2'], mode: 'http' }).backends[0]?.settings.mode, 'http');
 });
