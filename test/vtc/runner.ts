@@ -323,11 +323,11 @@ class TestRun {
 
   /**
    * The environment of `shell` and `feature cmd`: HAProxy's reg-tests ask `$HAPROXY_PROGRAM -cc
-   * 'version_atleast(…)'`. Against HAProxy it names the binary; against switchyard, which has no
-   * `-cc`, it is empty, so that such a check fails and its test is skipped.
+   * 'version_atleast(…)'` (unquoted, so the shell splits it into words). Against HAProxy it names
+   * the binary; against switchyard, Node and bin/switchyard.ts, which answer `-cc` as HAProxy 2.6.
    */
   shellEnv(): NodeJS.ProcessEnv {
-    const prog = this.opts.target === Target.HAPROXY ? (process.env.HAPROXY_PROGRAM ?? 'haproxy') : '';
+    const prog = this.opts.target === Target.HAPROXY ? (process.env.HAPROXY_PROGRAM ?? 'haproxy') : `${process.execPath} ${path.join(ROOT, 'bin/switchyard.ts')}`;
     return { ...process.env, HAPROXY_PROGRAM: prog, tmpdir: this.tmpdir, testdir: this.macros.get('testdir') ?? '' };
   }
 
