@@ -91,7 +91,9 @@ test('HTTP: two transactions fill limit − reserve; a third request gets 503 RR
     const headBytes = Buffer.byteLength(`POST /refused HTTP/1.1\r\nhost: test\r\ncontent-length: ${body.length}\r\n\r\n`);
     await eventually(() => refused.writableLength === 0, 2000, 'the upload handed to the kernel');
     const q = queuedBytes(refusedPort, p.port('web'));
-    assert.equal(headBytes + body.length - (q.sendQ + q.recvQ), 0, `bytes of the refused upload the proxy read (${JSON.stringify(q)})`);
+    // (≥: /proc/net/tcp's queues are read one after the other and now and then count more than
+    // was sent; a proxy that read the head and a first chunk leaves ≈ 200 KiB less)
+    assert.ok(q.sendQ + q.recvQ >= headBytes + body.length, `the proxy read from the refused upload: ${headBytes + body.length} sent, ${JSON.stringify(q)} in the kernel`);
     // the proxy let it go: its session is gone within the refused linger (1 s), not at timeout client (5 s)
     const t0 = Date.now();
     await eventually(async () => !(await p.cli('show sess')).includes(`src=127.0.0.1:${refusedPort} `), 2500, 'the refused session is gone');
@@ -135,9 +137,18 @@ test('TCP: two sessions fill the budget; a third connection is closed at once, l
       await new Promise((r) => s.once('connect', r));
       return s;
     };
+    // bounded: a refused or stalled connection answers '' within 2 s instead of hanging the test
     const roundTrip = (s: net.Socket, msg: string): Promise<string> =>
       new Promise((resolve) => {
-        s.once('data', (d) => resolve(d.toString()));
+        const t = setTimeout(() => resolve(''), 2000);
+        s.once('data', (d) => {
+          clearTimeout(t);
+          resolve(d.toString());
+        });
+        s.once('close', () => {
+          clearTimeout(t);
+          resolve('');
+        });
         s.write(msg);
       });
     const a = await open();
