@@ -96,6 +96,31 @@ const globalKeywords: Keyword[] = [
     },
   },
   {
+    name: 'thread-groups',
+    sections: ['global'],
+    cap: 'any',
+    args: '<n>',
+    help: "thread groups: 1, as HAProxy 2.6 allows (switchyard's workers are one group)",
+    parse(_ctx, args) {
+      arity('thread-groups', args, 1);
+      const n = parseInteger(args[0], 'thread-groups');
+      if (n !== 1) throw new KeywordError(`'thread-groups' value must be between 1 and 1 (was ${n})`);
+    },
+  },
+  {
+    name: 'tune.idle-pool.shared',
+    sections: ['global'],
+    cap: 'any',
+    args: 'on|off',
+    help: 'share idle server connections between threads: switchyard\'s pools are per worker (off); on is accepted with a warning',
+    parse(ctx, args) {
+      arity('tune.idle-pool.shared', args, 1);
+      const v = args[0] as string;
+      if (v !== 'on' && v !== 'off') throw new KeywordError(`'tune.idle-pool.shared' expects either 'on' or 'off' but got '${v}'.`);
+      if (v === 'on') ctx.warn(`'tune.idle-pool.shared on': idle server connections stay in the pool of the worker that opened them (a socket belongs to one worker)`);
+    },
+  },
+  {
     name: 'tune.buffers.limit',
     sections: ['global'],
     cap: 'any',

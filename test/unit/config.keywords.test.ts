@@ -49,6 +49,15 @@ const happy: Record<string, () => void> = {
     assert.equal(parse('defaults\n    maxconn 7\nlisten l\n    bind :1\n    server s 127.0.0.1:1\n').frontends[0]?.settings.maxconn, 7);
   },
   'hard-stop-after': () => assert.equal(parse('global\n    hard-stop-after 2m\n').global.hardStopAfter, 120_000),
+  'thread-groups': () => {
+    assert.equal(parse('global\n    thread-groups 1\n').warnings.length, 0);
+    assert.deepEqual(errorsOf('global\n    thread-groups 2\n'), ["k.cfg:2: 'thread-groups' value must be between 1 and 1 (was 2)"]);
+  },
+  'tune.idle-pool.shared': () => {
+    assert.deepEqual(parse('global\n    tune.idle-pool.shared off\n').warnings, []);
+    assert.equal(parse('global\n    tune.idle-pool.shared on\n').warnings.length, 1);
+    assert.deepEqual(errorsOf('global\n    tune.idle-pool.shared maybe\n'), ["k.cfg:2: 'tune.idle-pool.shared' expects either 'on' or 'off' but got 'maybe'."]);
+  },
   'tune.buffers.limit': () => {
     assert.equal(parse('global\n    tune.buffers.limit 100\n').global.buffersLimit, 100);
     // a limit that leaves no stream's 2 buffers beyond the reserve is raised to reserve + 2, and said
