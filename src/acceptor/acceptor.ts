@@ -435,10 +435,10 @@ export class Acceptor {
   async clearCounters(all: boolean): Promise<void> {
     const { servers, backends } = this.table.init;
     const marks = all
-      ? [ServerSlot.MAX_CONN_SEEN, ServerSlot.MAX_QUEUE_SEEN, ServerSlot.TOTAL, ServerSlot.LB_TOTAL, ServerSlot.RETRIES, ServerSlot.REDISPATCHES, ServerSlot.CONN_ERRORS]
+      ? [ServerSlot.MAX_CONN_SEEN, ServerSlot.MAX_QUEUE_SEEN, ServerSlot.TOTAL, ServerSlot.LB_TOTAL, ServerSlot.RETRIES, ServerSlot.REDISPATCHES, ServerSlot.CONN_ERRORS, ServerSlot.RESP_ERRORS]
       : [ServerSlot.MAX_CONN_SEEN, ServerSlot.MAX_QUEUE_SEEN];
     for (let i = 0; i < servers; i++) for (const slot of marks) this.table.setSrv(i, slot, 0);
-    const beMarks = all ? [BackendSlot.MAX_QUEUE_SEEN, BackendSlot.RETRIES, BackendSlot.REDISPATCHES, BackendSlot.CONN_ERRORS] : [BackendSlot.MAX_QUEUE_SEEN];
+    const beMarks = all ? [BackendSlot.MAX_QUEUE_SEEN, BackendSlot.RETRIES, BackendSlot.REDISPATCHES, BackendSlot.CONN_ERRORS, BackendSlot.RESP_ERRORS] : [BackendSlot.MAX_QUEUE_SEEN];
     for (let i = 0; i < backends; i++) for (const slot of beMarks) this.table.setBe(i, slot, 0);
     await Promise.all(this.readyWorkers().map((w) => ask(w, (c) => c.clearCounters(all))));
   }

@@ -1143,6 +1143,7 @@ export class HttpSession extends Session {
     if (!this.txnActive || this.logged) return;
     this.logged = true;
     this.countTransaction();
+    this.countResponseError();
     if (this.fe.cfg.settings.dontlognull && this.txnIn === 0) return;
     if (!this.host.logging(this.fe.id)) return;
     const now = this.host.sched.now();

@@ -762,8 +762,23 @@ export class Session implements ConnOwner, TimerTarget {
   }
 
   protected log(): void {
+    this.countResponseError();
     if (!this.host.logging(this.fe.id)) return;
     this.host.log(this.logFields(), this.fe.id);
+  }
+
+  /**
+   * HAProxy's `eresp`: the session (in HTTP, the transaction) ended on an error of the server's
+   * side while the response was awaited or relayed — server abort or timeout, a response refused
+   * (`SH SD sH sD PH PD`) — counted once, on its server and its backend, when it is logged.
+   */
+  protected countResponseError(): void {
+    const c = this.termCause;
+    const p = this.termPhase;
+    if ((c !== 'S' && c !== 's' && c !== 'P') || (p !== 'H' && p !== 'D')) return;
+    const srv = this.ep.server;
+    if (srv && this.ep.attempts > 0) this.host.table.addSrv(srv.id, ServerSlot.RESP_ERRORS, 1);
+    if (this.be) this.host.table.addBe(this.be.id, BackendSlot.RESP_ERRORS, 1);
   }
 
   /** The fields of this session's log line. */

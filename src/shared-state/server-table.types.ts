@@ -14,8 +14,9 @@ export const ServerSlot = {
   LAST_CHANGE: 11, // wall-clock seconds of the last state change
   CHECK_HEALTH: 12, // HAProxy's health counter: `rise` when up; 0 after maintenance until checks run
   MAXCONN: 13, // the server's maxconn now (config, or `set maxconn server`); 0 = unlimited
+  RESP_ERRORS: 14, // sessions or HTTP transactions that ended on an error of the response (eresp)
 } as const;
-export const SERVER_STRIDE = 14;
+export const SERVER_STRIDE = 15;
 
 export const BackendSlot = {
   RELEASE_SEQ: 0, // bumped (and notified) whenever a server slot of this backend frees
@@ -25,6 +26,7 @@ export const BackendSlot = {
   RETRIES: 4,
   REDISPATCHES: 5,
   CONN_ERRORS: 6,
+  RESP_ERRORS: 7, // eresp
 } as const;
 export const BACKEND_STRIDE = 8;
 
