@@ -4,8 +4,9 @@ import type { BufferInfo } from './buffer-budget.types.ts';
  * A worker's bound on the buffers its streams hold (`tune.buffers.limit`, `tune.buffers.reserve`).
  *
  * A stream — a TCP session, or an HTTP transaction — takes one buffer per direction while it
- * carries data, and gives them back when it ends (an HTTP connection waiting for its next request
- * holds none, as in HAProxy). What one buffer stands for is bounded by the data path itself: the
+ * carries data, and gives them back when it ends. A new connection takes them on arrival (so that
+ * one refused is never read); an HTTP connection waiting for its next request holds none, as in
+ * HAProxy, and takes them again at that request's first byte. What one buffer stands for is bounded by the data path itself: the
  * paused source socket's read buffer (its 64 KiB high-water mark and one read of ≤ 64 KiB), the
  * destination's write queue (64 KiB and one chunk), and what a session keeps for a retry or reads
  * ahead (`tune.bufsize`, 16 KiB). So the limit bounds what the worker's streams hold to about
