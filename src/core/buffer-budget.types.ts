@@ -1,4 +1,7 @@
-/** tune.bufsize (HAProxy's default, fixed here): the size `show info` counts a buffer as. */
+/**
+ * tune.bufsize (HAProxy's default, fixed here): the request bytes an HTTP session keeps for a retry
+ * or reads ahead before it pauses the client, and the size `show info` counts a buffer as.
+ */
 export const BUFSIZE = 16384;
 
 /** Buffers a stream uses: one per direction (HAProxy's request and response channels). */

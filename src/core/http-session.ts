@@ -23,9 +23,6 @@ import { BUFSIZE } from './buffer-budget.types.ts';
 import type { SessionSnapshot } from './session.types.ts';
 import type { TransportError } from './transport.types.ts';
 
-/** tune.bufsize: request bytes kept for a retry, pipelined bytes held before the client is paused. */
-const HTTP_BUFSIZE = BUFSIZE;
-
 const NO_RULES: readonly HttpRule[] = [];
 
 /**
@@ -230,7 +227,7 @@ export class HttpSession extends Session {
   /** Keep bytes of the next request until this transaction is over (client paused past the buffer). */
   private hold(buf: Buffer): void {
     this.held = buf;
-    if (buf.length >= HTTP_BUFSIZE) this.holdClient();
+    if (buf.length >= BUFSIZE) this.holdClient();
   }
 
   private feedClient(buf: Buffer, from: number): void {
@@ -402,7 +399,7 @@ export class HttpSession extends Session {
   /** Request bytes to the server: written when connected, queued before; a copy kept for retries. */
   private sendRequest(chunk: Buffer): void {
     if (this.replay) {
-      if (this.replayBytes + chunk.length <= HTTP_BUFSIZE) {
+      if (this.replayBytes + chunk.length <= BUFSIZE) {
         this.replay.push(chunk);
         this.replayBytes += chunk.length;
       } else this.replay = null;
@@ -413,7 +410,7 @@ export class HttpSession extends Session {
     }
     this.out.push(chunk);
     this.outBytes += chunk.length;
-    if (this.outBytes >= HTTP_BUFSIZE) this.holdClient();
+    if (this.outBytes >= BUFSIZE) this.holdClient();
   }
 
   /** `balance uri` hashes the path, `balance hdr(<name>)` that header ('' when absent: round robin). */

@@ -852,7 +852,6 @@ export class Session implements ConnOwner, TimerTarget {
     return {
       acceptDate: this.acceptDate,
       dst: this.cli.closed ? '-' : `${this.dstIp}:${this.dstPort}`,
-      feId: this.fe.id,
       mode: this.fe.cfg.settings.mode,
       srvAddr: srv ? `${srv.host}:${srv.port}` : '-',
       attempts: this.ep.attempts,

@@ -39,7 +39,6 @@ export interface SessionDetail {
   /** Wall-clock accept date, ms since the epoch. */
   readonly acceptDate: number;
   readonly dst: string;
-  readonly feId: number;
   readonly mode: string;
   readonly srvAddr: string;
   readonly attempts: number;

@@ -8,23 +8,11 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { echo } from '../helpers/origins.ts';
-import { cleanup, eventually, startProxy } from '../helpers/proxy.ts';
+import { cleanup, eventually, listenConfig, startProxy } from '../helpers/proxy.ts';
 
 test('shutdown session ends the session of the worker its pointer names, not the same id on another worker', async () => {
   const o = await echo();
-  const p = await startProxy(
-    `
-defaults
-    mode tcp
-    timeout connect 1s
-    timeout client 10s
-    timeout server 10s
-listen app
-    bind 127.0.0.1:0
-    server s1 127.0.0.1:${o.port}
-`,
-    { threads: 2 },
-  );
+  const p = await startProxy(listenConfig(o.port), { threads: 2 });
   const conns: net.Socket[] = [];
   try {
     // one session on each worker (the acceptor gives a new connection to the least loaded one)
