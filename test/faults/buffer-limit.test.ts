@@ -98,7 +98,7 @@ test('HTTP: two transactions fill limit − reserve; a third request gets 503 RR
     const t0 = Date.now();
     await eventually(async () => !(await p.cli('show sess')).includes(`src=127.0.0.1:${refusedPort} `), 2500, 'the refused session is gone');
     assert.ok(Date.now() - t0 < 2500);
-    const log = await httpLogFrom(p, refusedPort, from);
+    const log = await httpLogFrom(p, 'web', refusedPort, from);
     assert.equal(log.termination, 'RR--', log.line);
     assert.equal(log.status, 503);
     assert.ok(!app.requests.some((r) => r.target === '/refused'), 'the refused request never reached the server');
@@ -164,7 +164,7 @@ test('TCP: two sessions fill the budget; a third connection is closed at once, l
         setTimeout(() => resolve('still open'), 2000);
       });
       assert.equal(ended, 'closed');
-      const line = await logFrom(p, port, from);
+      const line = await logFrom(p, 'tcp', port, from);
       assert.equal(tcpTermination(line), 'RC', line);
       a.destroy();
       await eventually(async () => (await buffers()).used !== '4', 2000, 'the ended session gave its buffers back');

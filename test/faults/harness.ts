@@ -522,20 +522,31 @@ export function tcpBackground(port: number, clients = 3): Background {
 
 // ---- what the proxy says ----------------------------------------------------------------------
 
-/** The first log line from `port` (the client's port) logged after line index `from`. */
-export async function logFrom(p: RunningProxy, port: number, from: number, ms = 5000): Promise<string> {
-  const re = new RegExp(`^127\\.0\\.0\\.1:${port} \\[`);
+/**
+ * A matcher of the log lines of frontend `fe`'s client on `port`, never a background request's.
+ * The frontend is part of the match: the kernel gives the same ephemeral port to connections to
+ * different destinations at once, so a background client of another frontend can have it; and a
+ * port is reused once its connection is gone, so a background request can come from it later.
+ */
+export function logOf(fe: string, port: number): (line: string) => boolean {
+  const re = new RegExp(`^127\\.0\\.0\\.1:${port} \\[[^\\]]*\\] ${fe} `);
+  return (l) => re.test(l) && !l.includes('"GET /bg ');
+}
+
+/** The first log line of frontend `fe` from client port `port` logged after line index `from`. */
+export async function logFrom(p: RunningProxy, fe: string, port: number, from: number, ms = 5000): Promise<string> {
+  const mine = logOf(fe, port);
   let line: string | undefined;
-  await eventually(() => (line = p.logs.slice(from).find((l) => re.test(l))) !== undefined, ms, `a log line from client port ${port}`).catch((e) => {
+  await eventually(() => (line = p.logs.slice(from).find(mine)) !== undefined, ms, `a log line of ${fe} from client port ${port}`).catch((e) => {
     const other = p.logs.slice(from).filter((l) => !l.includes('"GET /bg '));
     throw new Error(`${(e as Error).message}; logs since (but the background's):\n${other.join('\n')}`);
   });
   return line as string;
 }
 
-/** The HTTP log line of the client on `port`, parsed. */
-export async function httpLogFrom(p: RunningProxy, port: number, from: number, ms = 5000): Promise<HttpLogLine & { line: string }> {
-  const line = await logFrom(p, port, from, ms);
+/** The HTTP log line of frontend `fe`'s client on `port`, parsed. */
+export async function httpLogFrom(p: RunningProxy, fe: string, port: number, from: number, ms = 5000): Promise<HttpLogLine & { line: string }> {
+  const line = await logFrom(p, fe, port, from, ms);
   return { ...parseHttpLog(line), line };
 }
 

@@ -58,7 +58,7 @@ after(async () => {
 const onApp = (fault: (from: number) => Promise<void>) => underLoad({ p, fe: 'app', bgPort: p.port('app') }, fault);
 
 async function expectLog(c: FaultClient, from: number, status: number, term: string): Promise<void> {
-  const log = await httpLogFrom(p, c.localPort, from);
+  const log = await httpLogFrom(p, 'app', c.localPort, from);
   assert.equal(log.termination, term, log.line);
   assert.equal(log.status, status, log.line);
 }
@@ -164,7 +164,7 @@ test('slow reader (reads nothing of a 32 MiB response): cut at timeout client, 2
   await onApp(async (from) => {
     const c = await slowReader(p.port('app'), GET('/big'));
     try {
-      const log = await httpLogFrom(p, c.localPort, from, 5000);
+      const log = await httpLogFrom(p, 'app', c.localPort, from, 5000);
       assert.equal(log.termination, 'cD--', log.line);
       assert.equal(log.status, 200);
       c.sock.resume(); // read what the kernel kept for us, up to the cut

@@ -79,7 +79,7 @@ function generated(fe: string, status: number, term: string, bodyRe: RegExp) {
         const [r] = splitResponses(c.text);
         assert.equal(r?.status, status);
         assert.match(r?.body ?? '', bodyRe);
-        const log = await httpLogFrom(p, c.localPort, from);
+        const log = await httpLogFrom(p, fe, c.localPort, from);
         assert.equal(log.status, status, log.line);
         assert.equal(log.termination, term, log.line);
       } finally {
@@ -108,7 +108,7 @@ test('delay shorter than timeout server: 200, ----', async () => {
     const c = await oneRequest('slowok');
     c.close();
     assert.deepEqual(splitResponses(c.text).map((r) => r.body), ['late but in time']);
-    const log = await httpLogFrom(p, c.localPort, from);
+    const log = await httpLogFrom(p, 'slowok', c.localPort, from);
     assert.equal(log.status, 200);
     assert.equal(log.termination, '----', log.line);
   });
@@ -127,7 +127,7 @@ for (const [fe, how] of [
         assert.match(c.text, /^HTTP\/1\.1 200 OK\r\n/);
         assert.ok(c.text.endsWith('\r\n\r\nhello'), `what came: ${JSON.stringify(c.text)}`);
         assert.equal(splitResponses(c.text).length, 0, 'the response is incomplete: 5 of 1000 bytes');
-        const log = await httpLogFrom(p, c.localPort, from);
+        const log = await httpLogFrom(p, fe, c.localPort, from);
         assert.equal(log.status, 200);
         assert.equal(log.termination, 'SD--', log.line);
       } finally {
@@ -153,7 +153,7 @@ test('server half-closes (FIN) after a complete response: 200 ----, and the next
       );
       assert.notEqual(rs[0]?.body, rs[1]?.body, 'a new server connection for the second request');
       assert.equal(c.ended, false, 'the client connection is kept');
-      const log = await httpLogFrom(p, c.localPort, from);
+      const log = await httpLogFrom(p, 'finafter', c.localPort, from);
       assert.equal(log.termination, '----', log.line);
     } finally {
       c.close();
@@ -174,7 +174,7 @@ test('server closes idle keep-alive connections after 100 ms: no 502, requests a
       await sleep(i % 2 === 0 ? 20 : 160); // sometimes before the server's close, sometimes after
     }
     assert.deepEqual(statuses, [200, 200, 200, 200]);
-    for (const port of ports) assert.equal((await httpLogFrom(p, port, from)).termination, '----');
+    for (const port of ports) assert.equal((await httpLogFrom(p, 'idleclose', port, from)).termination, '----');
     assert.ok((o.idleClose?.accepted() ?? 0) >= 2, 'the closed connections were replaced');
   });
 });

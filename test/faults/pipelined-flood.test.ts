@@ -89,7 +89,7 @@ async function floods(clients: FaultClient[], flood: Buffer, pid: number, rss0: 
     const outOfOrder = rs.findIndex((r, i) => r.status !== 200 || !r.body.startsWith(`id=${i} `));
     assert.equal(outOfOrder, -1, `response ${outOfOrder}: ${JSON.stringify(rs[outOfOrder])}`);
     assert.equal(c.ended, false, 'the connection is kept');
-    const log = await httpLogFrom(p, c.localPort, from);
+    const log = await httpLogFrom(p, 'app', c.localPort, from);
     assert.equal(log.termination, '----', log.line);
   }
   const rss1 = rssKiB(pid);

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { cleanup, type RunningProxy, startProxy } from '../helpers/proxy.ts';
 import { underLoad } from './common.ts';
-import { defaultAnswer, type FaultOrigin, faultOrigin, httpLogFrom, pipeline, queuedBytes, S, sleep, slowReader, splitResponses } from './harness.ts';
+import { defaultAnswer, type FaultOrigin, faultOrigin, httpLogFrom, logOf, pipeline, queuedBytes, S, sleep, slowReader, splitResponses } from './harness.ts';
 
 /** The origin's answer head (S.respond). */
 const answerHead = (body: number): string => `HTTP/1.1 200 X\r\ncontent-length: ${body}\r\n\r\n`;
@@ -107,7 +107,7 @@ for (const [n, body] of [
         const first = splitResponses(c.text.slice(0, 10 * (body + answerHead(body).length)));
         assert.equal(first.length, 10);
         assert.equal(first.findIndex((r) => r.status !== 200 || r.body.length !== body), -1);
-        const log = await httpLogFrom(p, c.localPort, from);
+        const log = await httpLogFrom(p, 'app', c.localPort, from);
         assert.equal(log.termination, '----', log.line);
       } finally {
         c.close();
@@ -122,7 +122,7 @@ test('the client stops reading in the middle of an answer: timeout client ends i
     const c = await slowReader(p.port('quick'), requests(1000, 64 * 1024));
     try {
       // the client is paused: it sees no FIN, so the proxy's log line tells the end
-      const mine = () => p.logs.slice(from).filter((l) => l.includes(`:${c.localPort} `));
+      const mine = () => p.logs.slice(from).filter(logOf('quick', c.localPort));
       const ended = () => mine().some((l) => !/ ---- /.test(l));
       for (let i = 0; i < 100 && !ended(); i++) await sleep(50);
       const lines = mine();

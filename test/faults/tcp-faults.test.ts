@@ -65,8 +65,8 @@ after(async () => {
 
 const tcpCase = (fe: string, fault: (from: number) => Promise<void>) => underLoad({ p, fe, bgPort: p.port('echo'), tcp: true }, fault);
 
-async function termOf(c: FaultClient, from: number): Promise<string> {
-  const line = await logFrom(p, c.localPort, from);
+async function termOf(fe: string, c: FaultClient, from: number): Promise<string> {
+  const line = await logFrom(p, fe, c.localPort, from);
   return `${tcpTermination(line)} ${line}`;
 }
 
@@ -77,7 +77,7 @@ test('server RST in the middle of the stream: the client gets what came before, 
       c.send('x');
       await c.waitClosed(3000);
       assert.equal(c.text, 'hello');
-      assert.match(await termOf(c, from), /^SD /);
+      assert.match(await termOf('srvrst', c, from), /^SD /);
     } finally {
       c.close();
     }
@@ -94,7 +94,7 @@ test('server half-closes (FIN): the FIN reaches the client after the data, --', 
       assert.equal(c.text, 'bye');
       c.fin();
       await c.closed;
-      assert.match(await termOf(c, from), /^-- /);
+      assert.match(await termOf('srvfin', c, from), /^-- /);
     } finally {
       c.close();
     }
@@ -111,7 +111,7 @@ test('client idle past timeout client: closed by the proxy, cD', async () => {
       await c.waitClosed(3000);
       const ms = Date.now() - t0;
       assert.ok(ms >= 250 && ms < 1500, `closed after ${ms} ms (timeout client 300ms)`);
-      assert.match(await termOf(c, from), /^cD /);
+      assert.match(await termOf('cliidle', c, from), /^cD /);
     } finally {
       c.close();
     }
@@ -125,7 +125,7 @@ test('server silent past timeout server: closed by the proxy, sD', async () => {
       c.send('anyone?');
       await c.waitClosed(3000);
       assert.equal(c.received, 0);
-      assert.match(await termOf(c, from), /^sD /);
+      assert.match(await termOf('srvidle', c, from), /^sD /);
     } finally {
       c.close();
     }
@@ -140,7 +140,7 @@ test('client RST in the middle of the stream: CD', async () => {
     await sleep(20);
     c.rst();
     await c.closed;
-    assert.match(await termOf(c, from), /^CD /);
+    assert.match(await termOf('clirst', c, from), /^CD /);
   });
 });
 
@@ -151,7 +151,7 @@ test('server refuses (closed port, retries 0): the client is closed, SC', async 
       c.send('hello?');
       await c.waitClosed(3000);
       assert.equal(c.received, 0);
-      assert.match(await termOf(c, from), /^SC /);
+      assert.match(await termOf('refused', c, from), /^SC /);
     } finally {
       c.close();
     }
