@@ -9,13 +9,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { pack } from 'msgpackr';
-import type { FromWorker, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from '../src/acceptor/messages.types.ts';
+import type { FromWorker, ListenAddress, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from '../src/acceptor/messages.types.ts';
 import { WorkerRuntime } from '../src/core/worker-runtime.ts';
 import { NodeClock, Scheduler } from '../src/core/scheduler.ts';
 import { compileLogFormat, formatHttpLog, formatJsonLog, formatTcpLog } from '../src/log/format.ts';
 import { Logger } from '../src/log/logger.ts';
 import { logTargetsFor } from '../src/log/targets.ts';
-import { NodeNetwork, NodeTransport } from '../src/net/node-transport.ts';
+import { NodeNetwork, NodeTransport, sharedRead } from '../src/net/node-transport.ts';
 import { ServerTable } from '../src/shared-state/server-table.ts';
 
 const init = workerData as WorkerInit;
@@ -94,14 +94,18 @@ const bindsByListener = config.frontends.flatMap((fe) => fe.binds);
  * A socket handed over by the acceptor arrives as the `net.Socket` Node's message deserializer made,
  * whose properties it left in dictionary mode (a 1.6 KB property table per idle connection, and
  * slow property access on every read and write). Its handle goes into a socket made as `net.Server`
- * makes one (fast properties, paused like the received one), and the received object is dropped.
+ * makes one (fast properties, paused like the received one), reading into the thread's shared read
+ * buffer (`sharedRead`), and the received object is dropped. A socket this worker accepted itself
+ * (`--accept reuseport`) is adopted the same way, for the shared read buffer; its server stops
+ * counting it (the sessions are counted here, and the dropped object will never close).
  */
-function adopt(received: net.Socket): net.Socket {
+function adopt(received: net.Socket, server?: net.Server): net.Socket {
   const r = received as net.Socket & { _handle: object | null };
   const handle = r._handle;
   if (handle === null) return received;
   r._handle = null;
-  return new net.Socket({ handle, allowHalfOpen: true, pauseOnCreate: true } as net.SocketConstructorOpts);
+  if (server) (server as net.Server & { _connections: number })._connections--;
+  return new net.Socket({ handle, allowHalfOpen: true, pauseOnCreate: true, onread: sharedRead() } as net.SocketConstructorOpts);
 }
 
 /**
@@ -174,17 +178,36 @@ const control: WorkerControl = {
 };
 Comlink.expose(control, nodeEndpoint(init.control));
 
-// --accept reuseport: this worker listens on every bind itself (the kernel spreads connections)
-if (init.reusePort) {
-  config.frontends.forEach((fe, feId) => {
+/**
+ * --accept reuseport: this worker listens on every bind itself (the kernel spreads connections),
+ * before it says it is ready; a bind that fails fails the worker, with the address and the reason.
+ */
+async function listenOwn(): Promise<ListenAddress[]> {
+  const out: ListenAddress[] = [];
+  for (const [feId, fe] of config.frontends.entries()) {
     for (const b of fe.binds) {
-      const srv = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
-        startSession(socket, feId, -1, b.acceptProxy === true);
+      const srv: net.Server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
+        startSession(adopt(socket, srv), feId, -1, b.acceptProxy === true);
       });
-      srv.listen({ host: b.host || undefined, port: b.port, reusePort: true, backlog: 1024 });
       ownListeners.push(srv);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', (err: Error) => reject(new Error(`frontend ${fe.name}: cannot bind ${b.host || '*'}:${b.port} (${err.message})`)));
+        srv.listen({ host: b.host || undefined, port: b.port, reusePort: true, backlog: 1024 }, resolve);
+      });
+      const a = srv.address() as net.AddressInfo;
+      out.push({ frontend: fe.name, host: a.address, port: a.port });
     }
-  });
+  }
+  return out;
 }
 
-post({ type: 'ready', workerId: init.workerId });
+(init.reusePort ? listenOwn() : Promise.resolve([])).then(
+  (listening) => post({ type: 'ready', workerId: init.workerId, listening }),
+  (err: Error) => {
+    for (const l of ownListeners) l.close();
+    for (const l of loggers) l.close();
+    post({ type: 'failed', workerId: init.workerId, error: err.message });
+    port?.close();
+    init.control.close();
+  },
+);

@@ -10,7 +10,7 @@ import type { ServerTable } from '../shared-state/server-table.ts';
 import { BackendSlot, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { AcceptorOptions, Generation, HeldSocket, ListenerSlot, WorkerSlot } from './acceptor.types.ts';
 import { bindKey, HELD_MIN, RESPAWN_DELAY_MS, WORKER_YOUNG_GENERATION_MB, WorkerState, WorkerTransitions } from './acceptor.types.ts';
-import type { FromWorker, ProxyCounters, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from './messages.types.ts';
+import type { FromWorker, ListenAddress, ProxyCounters, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from './messages.types.ts';
 
 /**
  * The main thread's data-path role: own the listeners, hand every accepted socket (still paused,
@@ -75,7 +75,9 @@ export class Acceptor {
   }
 
   /** Addresses actually bound (port 0 resolved), in config order. */
-  addresses(): Array<{ frontend: string; host: string; port: number }> {
+  addresses(): readonly ListenAddress[] {
+    // --accept reuseport: where the workers listen, as the first of them to be ready said
+    if (this.opts.reusePort) return this.gen.ownAddresses;
     return this.listeners.map((l) => {
       const a = l.server.address() as net.AddressInfo;
       return { frontend: this.cfg.frontends[l.frontendId]?.name ?? '', host: a.address, port: a.port };
@@ -237,11 +239,16 @@ export class Acceptor {
         if (m.type === 'ready') {
           // a worker told to stop (or retire) while starting stops as soon as it reads that
           if (slot.state === WorkerState.STARTING) setWorkerState(slot, WorkerState.READY);
+          if (m.listening.length > 0) gen.ownAddresses = m.listening;
           resolve();
           this.admitHeld();
         } else if (m.type === 'closed') {
           this.onClosed(slot, m.byListener);
         } else if (m.type === 'stopped') {
+          void worker.terminate();
+        } else if (m.type === 'failed') {
+          this.opts.notice(`worker ${workerId} cannot serve: ${m.error}`);
+          if (slot.state === WorkerState.STARTING) reject(new Error(m.error));
           void worker.terminate();
         }
       });
@@ -528,7 +535,7 @@ function ask<T>(w: WorkerSlot, f: (c: Remote<WorkerControl>) => Promise<T>): Pro
 }
 
 function newGeneration(id: number, cfg: Config, table: ServerTable, threads: number, firstWorkerId: number): Generation {
-  return { id, cfg, table, threads, workers: [], listeners: [], feLive: cfg.frontends.map(() => 0), firstWorkerId, rr: 0, addrs: new Map() };
+  return { id, cfg, table, threads, workers: [], listeners: [], feLive: cfg.frontends.map(() => 0), firstWorkerId, rr: 0, addrs: new Map(), ownAddresses: [] };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Remote } from 'comlink/dist/esm/comlink.mjs';
 import type net from 'node:net';
 import type { BindConfig, Config } from '../config/config.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
-import type { WorkerControl } from './messages.types.ts';
+import type { ListenAddress, WorkerControl } from './messages.types.ts';
 
 export const WorkerState = {
   STARTING: 'STARTING', // spawned, READY not seen yet: no socket is sent to it
@@ -74,6 +74,8 @@ export interface Generation {
   rr: number;
   /** `set server addr`: addresses changed at run time, by global server id (a reload starts from the files). */
   readonly addrs: Map<number, { host: string; port: number }>;
+  /** `--accept reuseport`: where its workers listen themselves (as the first ready one said). */
+  ownAddresses: readonly ListenAddress[];
 }
 
 /** The key a listener is matched by across a reload: the same socket serves the same bind. */

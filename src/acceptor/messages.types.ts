@@ -21,9 +21,19 @@ export type ToWorker =
   | { readonly type: 'session'; readonly socket: unknown; readonly frontendId: number; readonly listenerId: number }
   | { readonly type: 'stop' };
 
+/** Where a frontend listens. */
+export interface ListenAddress {
+  readonly frontend: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 /** Worker → acceptor, on the worker's main port. */
 export type FromWorker =
-  | { readonly type: 'ready'; readonly workerId: number }
+  /** `listening`: with `--accept reuseport`, the addresses the worker listens on itself, in config order. */
+  | { readonly type: 'ready'; readonly workerId: number; readonly listening: readonly ListenAddress[] }
+  /** The worker cannot serve (with `--accept reuseport`: a bind failed); it exits after this. */
+  | { readonly type: 'failed'; readonly workerId: number; readonly error: string }
   /** Sessions that ended since the last ack, as [listenerId, count] pairs (-1: reuseport accepts). */
   | { readonly type: 'closed'; readonly byListener: ReadonlyArray<readonly [number, number]> }
   | { readonly type: 'stopped' };

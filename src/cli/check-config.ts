@@ -40,6 +40,12 @@ export function checkLoaded(cfg: Config, accept: 'handoff' | 'reuseport'): Confi
   if (accept === 'reuseport' && cfg.frontends.some((f) => f.binds.some((b) => b.fd !== undefined))) {
     return { ok: false, errors: [`'bind fd@N' listens on one inherited socket: it needs --accept handoff (the default), not reuseport`] };
   }
+  if (accept === 'reuseport') {
+    // each worker binds on its own: port 0 would give each its own port, and half the
+    // connections would go to a port nobody was told of
+    const anyPort = cfg.frontends.flatMap((f) => f.binds.filter((b) => b.port === 0).map((b) => `${b.src.file}:${b.src.line}: 'bind ${b.host || '*'}:0' (any free port) gives each worker its own port under --accept reuseport: name the port, or use --accept handoff (the default)`));
+    if (anyPort.length > 0) return { ok: false, errors: [...anyPort, FATAL] };
+  }
   const formatErrors = cfg.frontends.flatMap((f) => {
     const lf = f.settings.logFormat;
     const r = lf ? compileLogFormat(lf.text) : null;

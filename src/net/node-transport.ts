@@ -27,6 +27,28 @@ function onConnect(this: net.Socket): void {
 function onData(this: net.Socket, chunk: Buffer): void {
   receiverOf(this).onData(chunk);
 }
+
+/** Bytes of one read into the thread's read buffer (what libuv would allocate per read). */
+const READ_BUFFER_SIZE = 64 * 1024;
+let readBuffer: Buffer | null = null;
+
+/**
+ * Every socket of the thread reads into one buffer (Node's `onread` option), and what was read is
+ * copied out before anything else runs: a read then costs a copy into Node's Buffer pool (or one
+ * allocation of the size read) instead of a fresh 64 KiB ArrayBuffer trimmed to size.
+ */
+export function sharedRead(): { buffer: Buffer; callback: (this: net.Socket, n: number, buf: Buffer) => boolean } {
+  readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+  return { buffer: readBuffer, callback: onRead };
+}
+
+function onRead(this: net.Socket, n: number, buf: Buffer): boolean {
+  const chunk = Buffer.allocUnsafe(n);
+  buf.copy(chunk, 0, 0, n);
+  receiverOf(this).onData(chunk);
+  return true; // reading stops through pause(), not here
+}
+
 function onEnd(this: net.Socket): void {
   receiverOf(this).onEnd();
 }
@@ -109,6 +131,6 @@ function endpoint(address: string | undefined, port: number | undefined, family:
 /** Opens server connections with `net.connect`. */
 export class NodeNetwork implements Network {
   connect(host: string, port: number): Transport {
-    return new NodeTransport(net.connect({ host, port, allowHalfOpen: true, noDelay: true }), false);
+    return new NodeTransport(net.connect({ host, port, allowHalfOpen: true, noDelay: true, onread: sharedRead() }), false);
   }
 }
