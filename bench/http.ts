@@ -23,7 +23,7 @@
  *
  *   node bench/http.ts [--quick] [--json FILE]  the benchmark alone; prints the markdown
  *   node bench/http.ts --targets switchyard-1,haproxy-1   only those targets (kind-threads, comma-separated:
- *                                          direct-1 switchyard-1 switchyard-2 haproxy-1 haproxy-2 nginx-1
+ *                                          direct-1 switchyard-1 switchyard-2 switchyard-2-reuseport haproxy-1 haproxy-2 nginx-1
  *                                          nginx-2 node-http-proxy-1 fastify-1)
  *   node bench/http.ts --scenarios ka-pipe10,idle   only those scenarios (ids below, `idle` for the idle clients)
  *   node bench/http.ts --idle-clients N    that many idle clients instead of 10,000 (2,000 with --quick)
@@ -98,6 +98,8 @@ interface Target {
   readonly name: string;
   readonly kind: Kind;
   readonly threads: number;
+  /** switchyard with `--accept reuseport` (each worker listens itself) instead of the acceptor's handoff. */
+  readonly reusePort?: boolean;
   /** Another checkout of switchyard to run instead of this one (an A/B comparison in the same run). */
   readonly root?: string;
 }
@@ -110,6 +112,7 @@ const targets: readonly Target[] = [
   { name: 'origin direct', kind: 'direct', threads: 1 },
   { name: 'switchyard --threads 1', kind: 'switchyard', threads: 1 },
   { name: 'switchyard --threads 2', kind: 'switchyard', threads: 2 },
+  { name: 'switchyard --threads 2 --accept reuseport', kind: 'switchyard', threads: 2, reusePort: true },
   { name: 'haproxy nbthread 1', kind: 'haproxy', threads: 1 },
   { name: 'haproxy nbthread 2', kind: 'haproxy', threads: 2 },
   { name: 'nginx 1 worker', kind: 'nginx', threads: 1 },
@@ -119,7 +122,7 @@ const targets: readonly Target[] = [
 ];
 
 /** A target's name on the command line (`--targets`): kind-threads, `base-1` for `--base`. */
-const targetId = (t: Target): string => (t.root ? `base-${t.threads}` : `${t.kind}-${t.threads}`);
+const targetId = (t: Target): string => (t.root ? `base-${t.threads}` : `${t.kind}-${t.threads}${t.reusePort ? '-reuseport' : ''}`);
 
 /** Idle keep-alive clients per target in a full run; `--quick` opens IDLE_CLIENTS_QUICK. */
 const IDLE_CLIENTS = 10_000;
@@ -646,7 +649,7 @@ function spawnTarget(t: Target, port: number, originPort: number, dir: string, m
       fs.writeFileSync(cfg, config(port, originPort, t.threads, maxconn));
       return t.kind === 'haproxy'
         ? spawnLogged('haproxy', ['-db', '-f', cfg])
-        : spawnLogged(process.execPath, [...nodeArgs, path.join(t.root ?? ROOT, 'bin/switchyard.ts'), '-q', '-f', cfg, '--threads', String(t.threads)]);
+        : spawnLogged(process.execPath, [...nodeArgs, path.join(t.root ?? ROOT, 'bin/switchyard.ts'), '-q', '-f', cfg, '--threads', String(t.threads), ...(t.reusePort ? ['--accept', 'reuseport'] : [])]);
     }
     case 'nginx': {
       // World-readable: run as root, nginx's workers are `nobody` and keep their temp files here.

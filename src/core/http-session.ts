@@ -8,7 +8,7 @@ import { errorReply, reasonPhrase } from '../proto/http1/replies.ts';
 import { ConnHeader, serializeHead } from '../proto/http1/serialize.ts';
 import { ServerSlot } from '../shared-state/server-table.types.ts';
 import type { ConnActor } from './actor.ts';
-import { ConnEvent } from './actor.types.ts';
+import { ConnEvent, SILENT_CLOSE } from './actor.types.ts';
 import type { BackendRuntime } from './backend.ts';
 import { countHttp } from './backend.ts';
 import type { ServerRuntime } from './backend.types.ts';
@@ -691,7 +691,7 @@ export class HttpSession extends Session {
     const be = this.be as BackendRuntime;
     const server = this.ep.server;
     const conn = this.ep.conn;
-    if (conn) conn.close(this.ep.epoch, false);
+    if (conn) conn.close(this.ep.epoch, SILENT_CLOSE);
     this.ep.conn = null;
     this.unuse();
     this.host.sched.cancel(this.srvTimer);
@@ -758,8 +758,8 @@ export class HttpSession extends Session {
       if (srv && keep) {
         if (this.srvHeld) conn.resume(this.ep.epoch);
         const privateTo = be.cfg.settings.httpReuse === 'never' || srv.cfg.sendProxy ? this.id : 0;
-        if (!this.host.pool.park(conn, srv, this.srvUses + 1, privateTo)) conn.close(this.ep.epoch, false);
-      } else conn.close(this.ep.epoch, false);
+        if (!this.host.pool.park(conn, srv, this.srvUses + 1, privateTo)) conn.close(this.ep.epoch, SILENT_CLOSE);
+      } else conn.close(this.ep.epoch, SILENT_CLOSE);
     }
     this.resetTransaction();
     // the client half-closed: what it sent before is still served, then we close

@@ -1,6 +1,6 @@
 import type { ConnActor } from './actor.ts';
 import type { ConnActorLike, ConnOwner } from './actor.types.ts';
-import { ConnEvent } from './actor.types.ts';
+import { ConnEvent, SILENT_CLOSE } from './actor.types.ts';
 import type { ServerRuntime } from './backend.types.ts';
 import type { IdlePoolStats } from './idle-pool.types.ts';
 import { DEFAULT_POOL_PURGE_DELAY } from './idle-pool.types.ts';
@@ -206,7 +206,7 @@ export class IdlePool implements ConnOwner {
     this.remove(e);
     if (byServer) this.stats.closedByServer++;
     else this.stats.purged++;
-    if (!e.conn.closed) e.conn.close(e.epoch, false);
+    if (!e.conn.closed) e.conn.close(e.epoch, SILENT_CLOSE);
   }
 
   private current(conn: ConnActorLike, epoch: number): IdleConn | null {
