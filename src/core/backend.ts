@@ -1,8 +1,11 @@
 import type { BackendConfig, Config } from '../config/config.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
-import { ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
+import { BackendSlot, ServerOpState, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { BackendRuntimeLike, FrontendRuntime, HttpCounters, QueuedLike, ServerRuntime } from './backend.types.ts';
 import { AssignResult } from './backend.types.ts';
+
+/** Longest shared round-robin order kept (sum of the candidates' weights); past it, per worker. */
+const RR_ORDER_MAX = 1 << 16;
 
 export const newHttpCounters = (): HttpCounters => ({ req: 0, rsp: [0, 0, 0, 0, 0, 0] });
 
@@ -22,9 +25,10 @@ export function clearHttp(c: HttpCounters): void {
 
 /**
  * A backend as one worker runs it: the servers, the load-balancing algorithm, and this worker's
- * part of the backend queue. Connection slots (`maxconn`) are global across workers through the
- * shared table; LB scores (round-robin position) are per worker, which keeps the distribution
- * proportional to the weights overall.
+ * part of the backend queue. Connection slots (`maxconn`) and the round-robin position are global
+ * across workers through the shared table: consecutive picks of any workers follow one smooth
+ * weighted round-robin order, as HAProxy's threads share one (two workers do not both start
+ * with the first server).
  */
 export class BackendRuntime implements BackendRuntimeLike {
   readonly id: number;
@@ -36,6 +40,9 @@ export class BackendRuntime implements BackendRuntimeLike {
   private readonly table: ServerTable;
   private readonly random: () => number;
   private rrCursor = 0;
+  /** The smooth weighted round-robin order of the candidates (one period), and what it was made for. */
+  private rrOrder: ServerRuntime[] = [];
+  private rrKey = -1;
   current = 0;
   total = 0;
   max = 0;
@@ -129,10 +136,10 @@ export class BackendRuntime implements BackendRuntimeLike {
     }
     let left = pool;
     while (left.length > 0) {
-      let server = this.pick(left);
+      let server = this.pick(left, all);
       // a redispatch moves on from the server that failed, unless it is the only one (HAProxy's
       // "server to avoid"): pick again, which also advances round robin as HAProxy's skip does
-      if (server && server === avoid && left.length > 1) server = this.pick(left.filter((s) => s !== avoid));
+      if (server && server === avoid && left.length > 1) server = this.pick(left.filter((s) => s !== avoid), all);
       if (!server) break;
       if (this.table.tryReserve(server.id, this.maxconn(server))) {
         this.table.addSrv(server.id, ServerSlot.LB_TOTAL, 1);
@@ -156,17 +163,21 @@ export class BackendRuntime implements BackendRuntimeLike {
 
   /** Any server with a free slot except `avoid`, round robin (a redispatch away from a full queue). */
   assignOther(avoid: ServerRuntime): ServerRuntime | null {
-    const pool = this.candidates().filter((s) => s !== avoid && this.hasFreeSlot(s));
-    const s = this.smoothWrr(pool);
+    const all = this.candidates();
+    const s = this.smoothWrr(
+      all.filter((x) => x !== avoid && this.hasFreeSlot(x)),
+      all,
+    );
     if (!s || !this.reserve(s)) return null;
     return s;
   }
 
-  private pick(pool: ServerRuntime[]): ServerRuntime | undefined {
+  /** A server of `pool` (those of the candidates `all` with a free slot) by the algorithm. */
+  private pick(pool: ServerRuntime[], all: ServerRuntime[]): ServerRuntime | undefined {
     switch (this.algo) {
       case 'roundrobin':
       case 'static-rr':
-        return this.smoothWrr(pool);
+        return this.smoothWrr(pool, all);
       case 'leastconn':
         return this.leastConn(pool);
       case 'first':
@@ -174,15 +185,62 @@ export class BackendRuntime implements BackendRuntimeLike {
         return pool.reduce((a, b) => (b.puid < a.puid ? b : a));
       case 'uri': // hashed in assign(); round robin when there is nothing to hash
       case 'hdr':
-        return this.smoothWrr(pool);
+        return this.smoothWrr(pool, all);
       case 'source': // handled in assign()
       case 'random':
         return this.randomTwoChoices(pool);
     }
   }
 
-  /** Smooth weighted round robin (the same sequence as HAProxy's static map). */
-  private smoothWrr(pool: ServerRuntime[]): ServerRuntime | undefined {
+  /**
+   * Weighted round robin shared by the workers: the next step of the backend's shared position in
+   * the smooth weighted order of its candidates `all` (the same sequence as HAProxy's static map);
+   * a server of that order not in `pool` (full, or the one to avoid) is passed over for the next.
+   */
+  private smoothWrr(pool: ServerRuntime[], all: ServerRuntime[]): ServerRuntime | undefined {
+    if (pool.length <= 1) return pool[0];
+    const order = this.orderOf(all);
+    if (order.length === 0) return this.localWrr(pool);
+    const k = (this.table.addBe(this.id, BackendSlot.RR_SEQ, 1) - 1) >>> 0;
+    for (let i = 0; i < order.length; i++) {
+      const s = order[(k + i) % order.length] as ServerRuntime;
+      if (pool.includes(s)) return s;
+    }
+    return this.localWrr(pool); // a pool outside the candidates (not reached: pools are taken from them)
+  }
+
+  /**
+   * One period of the smooth weighted round-robin order of `servers` (each appears weight times),
+   * remade when the servers or their weights change; empty past RR_ORDER_MAX steps (round robin
+   * is then this worker's own).
+   */
+  private orderOf(servers: ServerRuntime[]): ServerRuntime[] {
+    let key = servers.length;
+    let total = 0;
+    for (const s of servers) {
+      const w = this.weight(s);
+      total += w;
+      key = (Math.imul(key, 31) + s.id * 257 + w) | 0;
+    }
+    if (key === this.rrKey) return this.rrOrder;
+    this.rrKey = key;
+    this.rrOrder = [];
+    if (total > RR_ORDER_MAX) return this.rrOrder;
+    const score = servers.map(() => 0);
+    for (let step = 0; step < total; step++) {
+      let best = -1;
+      for (let i = 0; i < servers.length; i++) {
+        score[i] = (score[i] as number) + this.weight(servers[i] as ServerRuntime);
+        if (best < 0 || (score[i] as number) > (score[best] as number)) best = i;
+      }
+      score[best] = (score[best] as number) - total;
+      this.rrOrder.push(servers[best] as ServerRuntime);
+    }
+    return this.rrOrder;
+  }
+
+  /** Smooth weighted round robin with this worker's own scores. */
+  private localWrr(pool: ServerRuntime[]): ServerRuntime | undefined {
     let total = 0;
     let best: ServerRuntime | undefined;
     for (const s of pool) {

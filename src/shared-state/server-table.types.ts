@@ -27,8 +27,9 @@ export const BackendSlot = {
   REDISPATCHES: 5,
   CONN_ERRORS: 6,
   RESP_ERRORS: 7, // eresp
+  RR_SEQ: 8, // round-robin position, shared by the workers (one step per pick)
 } as const;
-export const BACKEND_STRIDE = 8;
+export const BACKEND_STRIDE = 9;
 
 export const ServerOpState = { UP: 0, DOWN: 1, MAINT: 2, DRAIN: 3 } as const;
 export type ServerOpState = (typeof ServerOpState)[keyof typeof ServerOpState];

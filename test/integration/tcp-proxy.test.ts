@@ -58,12 +58,23 @@ test('weighted round robin spreads sessions 1:3, and both workers carry sessions
     }),
   );
   assert.equal(seen.A + seen.B, 40);
-  // per worker the sequence is exact (B B A B …); across two workers the split stays near 1:3
-  assert.ok(seen.A >= 6 && seen.A <= 14, `A got ${seen.A} of 40`);
+  // the workers share one round-robin position: 40 picks are 10 whole periods of B A B B
+  assert.deepEqual(seen, { A: 10, B: 30 });
   const info = parseInfo(await p.cli('show info'));
   assert.ok(Number(info.get('Worker_0_cum_sessions')) > 0, 'worker 0 carried sessions');
   assert.ok(Number(info.get('Worker_1_cum_sessions')) > 0, 'worker 1 carried sessions');
   assert.equal(info.get('Nbthread'), '2');
+});
+
+// HAProxy's threads share one round-robin position; per-worker positions made two workers each
+// start the order again (B B A A B B B B for eight sessions in a row)
+test('round robin is one order across the workers: sessions in a row follow B A B B, whichever worker takes them', async () => {
+  // the test before made whole periods (40 picks) or none: the shared position starts a period
+  const order: string[] = [];
+  for (let i = 0; i < 8; i++) order.push((await exchange(p.port('rr'), '.')).data.slice(0, 1));
+  assert.deepEqual(order, ['B', 'A', 'B', 'B', 'B', 'A', 'B', 'B']);
+  const info = parseInfo(await p.cli('show info'));
+  assert.ok(Number(info.get('Worker_0_cum_sessions')) > 0 && Number(info.get('Worker_1_cum_sessions')) > 0, 'both workers took sessions');
 });
 
 test('show sess lists a live session in HAProxy shape, then nothing but the CLI', async () => {
