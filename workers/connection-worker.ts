@@ -80,9 +80,10 @@ const rt = new WorkerRuntime({
 let stopping = false;
 const ownListeners: net.Server[] = [];
 
-function finishStop(): void {
+/** Close what keeps the thread alive, after telling the acceptor `last` (stopped, or failed at start). */
+function finishStop(last: FromWorker = { type: 'stopped' }): void {
   for (const l of loggers) l.close();
-  post({ type: 'stopped' });
+  post(last);
   port?.close();
   init.control.close();
 }
@@ -205,9 +206,6 @@ async function listenOwn(): Promise<ListenAddress[]> {
   (listening) => post({ type: 'ready', workerId: init.workerId, listening }),
   (err: Error) => {
     for (const l of ownListeners) l.close();
-    for (const l of loggers) l.close();
-    post({ type: 'failed', workerId: init.workerId, error: err.message });
-    port?.close();
-    init.control.close();
+    finishStop({ type: 'failed', workerId: init.workerId, error: err.message });
   },
 );

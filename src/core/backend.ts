@@ -206,7 +206,7 @@ export class BackendRuntime implements BackendRuntimeLike {
       const s = order[(k + i) % order.length] as ServerRuntime;
       if (pool.includes(s)) return s;
     }
-    return this.localWrr(pool); // a pool outside the candidates (not reached: pools are taken from them)
+    return this.localWrr(pool); // only with an order made for other candidates (a key collision)
   }
 
   /**
@@ -215,6 +215,7 @@ export class BackendRuntime implements BackendRuntimeLike {
    * is then this worker's own).
    */
   private orderOf(servers: ServerRuntime[]): ServerRuntime[] {
+    // checked on every pick, without allocating: the servers and their weights, hashed
     let key = servers.length;
     let total = 0;
     for (const s of servers) {
@@ -226,11 +227,12 @@ export class BackendRuntime implements BackendRuntimeLike {
     this.rrKey = key;
     this.rrOrder = [];
     if (total > RR_ORDER_MAX) return this.rrOrder;
+    const weights = servers.map((s) => this.weight(s));
     const score = servers.map(() => 0);
     for (let step = 0; step < total; step++) {
       let best = -1;
       for (let i = 0; i < servers.length; i++) {
-        score[i] = (score[i] as number) + this.weight(servers[i] as ServerRuntime);
+        score[i] = (score[i] as number) + (weights[i] as number);
         if (best < 0 || (score[i] as number) > (score[best] as number)) best = i;
       }
       score[best] = (score[best] as number) - total;
