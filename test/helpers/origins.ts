@@ -1,4 +1,5 @@
 /** Raw-byte origins for integration tests: each records what it received and answers in bytes. */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 export interface Origin {
@@ -65,13 +66,36 @@ export const slow = (ms: number, reply = 'pong'): Promise<Origin> =>
     sock.on('end', () => sock.end());
   });
 
-/** A port on which nothing listens (connects are refused). */
+/** The low end of the kernel's ephemeral range: `bind …:0` and outgoing connections take ports from there up. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'latin1').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 2048 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A port on which nothing listens (connects are refused), taken below the ephemeral range: a port
+ * the kernel gave out and took back would be given again to the next `bind 127.0.0.1:0` — once it
+ * was the proxy's own listener of the same test, and the "dead" server answered.
+ */
 export async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  const low = ephemeralLow();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 1024 + Math.floor(Math.random() * (low - 1024));
+    const refused = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1');
+      c.once('connect', () => {
+        c.destroy();
+        resolve(false);
+      });
+      c.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('no closed port found below the ephemeral range');
 }
 
 /** Connect, send `payload`, half-close, collect everything until the proxy closes. */
