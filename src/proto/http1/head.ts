@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { H1Head, H1Limits } from './http1.types.ts';
 import { BodyKind, H1Err, HeadStatus } from './http1.types.ts';
 
@@ -126,7 +127,9 @@ function parse(raw: string, isRequest: boolean, limits: H1Limits, noBody: boolea
 
   // header fields
   const n = raw.length;
-  let fields = new Int32Array(64);
+  // a plain array: an Int32Array of this size would take an off-heap backing store (calloc, and a
+  // sweep when it dies) for every head
+  const fields: number[] = [];
   let count = 0;
   let contentLength = -1;
   let te: string[] | null = null;
@@ -160,16 +163,7 @@ function parse(raw: string, isRequest: boolean, limits: H1Limits, noBody: boolea
     while (ve > vs && (raw.charCodeAt(ve - 1) === SP || raw.charCodeAt(ve - 1) === HTAB)) ve--;
     i = le + 2;
     if (count === limits.maxHeaders) fail(H1Err.TOO_MANY_HEADERS);
-    if (count * 4 === fields.length) {
-      const bigger = new Int32Array(fields.length * 2);
-      bigger.set(fields);
-      fields = bigger;
-    }
-    const k = count * 4;
-    fields[k] = ns;
-    fields[k + 1] = ne;
-    fields[k + 2] = vs;
-    fields[k + 3] = ve;
+    fields.push(ns, ne, vs, ve);
     // the fields the proxy acts on, recognised by length first
     switch (ne - ns) {
       case 4:

@@ -81,7 +81,7 @@ export interface H1Head {
   /** Response: reason phrase (may be empty). */
   readonly reason: string;
   /** Header fields: 4 offsets into `raw` each (name start, name end, value start, value end). */
-  readonly fields: Int32Array;
+  readonly fields: readonly number[];
   readonly fieldCount: number;
   /** Framing of the body. */
   readonly body: BodyKind;
