@@ -1,7 +1,6 @@
+import { Buffer } from 'node:buffer';
+import { nameIs } from './head.ts';
 import type { H1Head } from './http1.types.ts';
-
-/** Hop-by-hop fields a proxy never forwards as they are (RFC 9110 §7.6.1); Connection is rebuilt. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade']);
 
 /**
  * Fields a `Connection:` token may not remove: the message's framing and its Host. Dropping them
@@ -32,10 +31,44 @@ export interface HeaderEdits {
   readonly add?: readonly string[];
 }
 
+const SP = 32;
+const CR = 13;
+
+/** What a field is to the serialiser, from its name: recognised by length first, no string made. */
+const FieldKind = { OTHER: 0, HOP: 1, UPGRADE: 2, LENGTH: 3 } as const;
+type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
+
+function kindOf(raw: string, s: number, e: number): FieldKind {
+  switch (e - s) {
+    case 7:
+      return nameIs(raw, s, e, 'upgrade') ? FieldKind.UPGRADE : FieldKind.OTHER;
+    case 10:
+      return nameIs(raw, s, e, 'connection') || nameIs(raw, s, e, 'keep-alive') ? FieldKind.HOP : FieldKind.OTHER;
+    case 14:
+      return nameIs(raw, s, e, 'content-length') ? FieldKind.LENGTH : FieldKind.OTHER;
+    case 16:
+      return nameIs(raw, s, e, 'proxy-connection') ? FieldKind.HOP : FieldKind.OTHER;
+    default:
+      return FieldKind.OTHER;
+  }
+}
+
+/** raw[s..e) has no upper-case letter (the name can be sent as it came). */
+function isLower(raw: string, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    const c = raw.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return false;
+  }
+  return true;
+}
+
 /**
  * The head to send to the next hop: the start line as received (HTTP/1.0 stays 1.0), every
  * end-to-end field with its name in lower case (as HAProxy normalises them) and its value trimmed,
  * the hop-by-hop fields dropped and the Connection field rebuilt.
+ *
+ * Fields already in that form (`name: value` CRLF, name in lower case) are copied as runs of the
+ * received head: most heads are one or two slices, not a string per field.
  */
 export function serializeHead(h: H1Head, conn: ConnHeader, edits?: HeaderEdits): Buffer {
   let out = h.isRequest ? `${h.method} ${h.target} HTTP/1.${h.minor}\r\n` : `HTTP/1.${h.minor} ${h.status} ${h.reason}\r\n`;
@@ -43,22 +76,44 @@ export function serializeHead(h: H1Head, conn: ConnHeader, edits?: HeaderEdits):
   const f = h.fields;
   const extra = h.connectionTokens;
   const del = edits?.del;
+  const byName = extra !== null || (del !== undefined && del.size > 0);
   let lengthDone = false;
+  let runStart = -1; // start in raw of the run of fields copied as they are
+  let runEnd = -1;
   for (let k = 0; k < h.fieldCount; k++) {
-    const name = raw.slice(f[k * 4], f[k * 4 + 1]).toLowerCase();
-    if (HOP_BY_HOP.has(name)) {
-      if (name !== 'upgrade' || conn !== ConnHeader.UPGRADE) continue;
+    const ns = f[k * 4] as number;
+    const ne = f[k * 4 + 1] as number;
+    const vs = f[k * 4 + 2] as number;
+    const ve = f[k * 4 + 3] as number;
+    const kind = kindOf(raw, ns, ne);
+    let drop = kind === FieldKind.HOP || (kind === FieldKind.UPGRADE && conn !== ConnHeader.UPGRADE);
+    if (!drop && byName) {
+      const name = raw.slice(ns, ne).toLowerCase();
+      drop = (extra?.includes(name) === true && !FRAMING.has(name)) || del?.has(name) === true;
     }
-    if ((extra?.includes(name) && !FRAMING.has(name)) || del?.has(name)) continue;
-    if (name === 'content-length') {
+    // as it came: lower-case name, one SP after the colon, CRLF right after the value
+    const verbatim = !drop && kind !== FieldKind.LENGTH && vs === ne + 2 && raw.charCodeAt(ne + 1) === SP && raw.charCodeAt(ve) === CR && isLower(raw, ns, ne);
+    if (verbatim && runEnd === ns) {
+      runEnd = ve + 2;
+      continue;
+    }
+    if (runStart >= 0) out += raw.slice(runStart, runEnd);
+    runStart = runEnd = -1;
+    if (verbatim) {
+      runStart = ns;
+      runEnd = ve + 2;
+    } else if (drop) {
+      // not sent
+    } else if (kind === FieldKind.LENGTH) {
       // one field with the one value, as HAProxy sends it: `5, 5` or two fields would make the
       // next parser guess (llhttp refuses them)
       if (!lengthDone) out += `content-length: ${h.declaredLength}\r\n`;
       lengthDone = true;
-      continue;
+    } else {
+      out += `${raw.slice(ns, ne).toLowerCase()}: ${raw.slice(vs, ve)}\r\n`;
     }
-    out += `${name}: ${raw.slice(f[k * 4 + 2], f[k * 4 + 3])}\r\n`;
   }
+  if (runStart >= 0) out += raw.slice(runStart, runEnd);
   if (edits?.add) for (const line of edits.add) out += `${line}\r\n`;
   out += `${CONN_LINE[conn]}\r\n`;
   return Buffer.from(out, 'latin1');
