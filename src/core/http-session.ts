@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { HttpAction, HttpRule, RetryOn } from '../config/config.types.ts';
 import type { TcpLogFields, TerminationPhase } from '../log/log.types.ts';
 import { BodyFramer } from '../proto/http1/body.ts';

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Clock, TimerTarget } from './scheduler.types.ts';
 import { NEVER, WHEEL_SLOTS, WHEEL_TICK_MS } from './scheduler.types.ts';
 
@@ -187,9 +188,25 @@ export class NodeClock implements Clock {
     this.unrefTimers = unrefTimers;
   }
 
+  /**
+   * Monotonic time, read once per callback from the event loop: the first read of a callback
+   * caches it and a microtask (run when the callback returns) forgets it. A request reads the
+   * clock a dozen times across a few callbacks (timestamps of its log line, timer arming); one
+   * read per callback is HAProxy's `now_ms`, updated once per polling loop.
+   */
   now(): number {
-    return performance.now();
+    let t = this.cached;
+    if (t < 0) {
+      t = this.cached = performance.now();
+      queueMicrotask(this.forget);
+    }
+    return t;
   }
+
+  private cached = -1;
+  private readonly forget = (): void => {
+    this.cached = -1;
+  };
 
   arm(delayMs: number, fire: () => void): void {
     if (this.handle) clearTimeout(this.handle);

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import type { Endpoint, Network, Transport, TransportReceiver } from '../core/transport.types.ts';
 
