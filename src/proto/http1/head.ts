@@ -7,6 +7,7 @@ const LF = 10;
 const SP = 32;
 const HTAB = 9;
 const COLON = 58;
+const COMMA = 44;
 
 /** RFC 9110 tchar, as a lookup table. */
 const TCHAR = new Uint8Array(256);
@@ -40,6 +41,36 @@ function tokens(v: string): string[] {
     if (t !== '') out.push(t);
   }
   return out;
+}
+
+const isOws = (c: number): boolean => c === SP || c === HTAB;
+
+/**
+ * The tokens of a Connection field at raw[s..e): `close`, `keep-alive` and `upgrade` are
+ * recognised in place (no string is made for the field most messages carry); any other token is
+ * handed over in lower case.
+ */
+function connectionTokens(raw: string, s: number, e: number, seen: ConnSeen): void {
+  let i = s;
+  while (i < e) {
+    while (i < e && (isOws(raw.charCodeAt(i)) || raw.charCodeAt(i) === COMMA)) i++;
+    const ts = i;
+    while (i < e && raw.charCodeAt(i) !== COMMA) i++;
+    let te = i;
+    while (te > ts && isOws(raw.charCodeAt(te - 1))) te--;
+    if (te === ts) continue;
+    if (nameIs(raw, ts, te, 'close')) seen.close = true;
+    else if (nameIs(raw, ts, te, 'keep-alive')) seen.keepAlive = true;
+    else if (nameIs(raw, ts, te, 'upgrade')) seen.upgrade = true;
+    else (seen.other ??= []).push(raw.slice(ts, te).toLowerCase());
+  }
+}
+
+interface ConnSeen {
+  close: boolean;
+  keepAlive: boolean;
+  upgrade: boolean;
+  other: string[] | null;
 }
 
 class ParseError {
@@ -133,13 +164,10 @@ function parse(raw: string, isRequest: boolean, limits: H1Limits, noBody: boolea
   let count = 0;
   let contentLength = -1;
   let te: string[] | null = null;
-  let connTokens: string[] | null = null;
+  const conn: ConnSeen = { close: false, keepAlive: false, upgrade: false, other: null };
   let hasUpgrade = false;
   let expectContinue = false;
   let hostField = -1;
-  let close = false;
-  let keepAlive = false;
-  let upgradeToken = false;
   while (i < n) {
     const c0 = raw.charCodeAt(i);
     if (c0 === CR) {
@@ -179,14 +207,7 @@ function parse(raw: string, isRequest: boolean, limits: H1Limits, noBody: boolea
         if (nameIs(raw, ns, ne, 'upgrade')) hasUpgrade = true;
         break;
       case 10:
-        if (nameIs(raw, ns, ne, 'connection')) {
-          for (const t of tokens(raw.slice(vs, ve))) {
-            if (t === 'close') close = true;
-            else if (t === 'keep-alive') keepAlive = true;
-            else if (t === 'upgrade') upgradeToken = true;
-            else (connTokens ??= []).push(t);
-          }
-        }
+        if (nameIs(raw, ns, ne, 'connection')) connectionTokens(raw, vs, ve, conn);
         break;
       case 14:
         if (nameIs(raw, ns, ne, 'content-length')) contentLength = mergeContentLength(contentLength, raw.slice(vs, ve));
@@ -233,10 +254,10 @@ function parse(raw: string, isRequest: boolean, limits: H1Limits, noBody: boolea
     body,
     contentLength: body === BodyKind.LENGTH ? contentLength : -1,
     declaredLength: contentLength,
-    wantsClose: close || (minor === 0 && !keepAlive),
-    upgrade: upgradeToken && hasUpgrade,
+    wantsClose: conn.close || (minor === 0 && !conn.keepAlive),
+    upgrade: conn.upgrade && hasUpgrade,
     expectContinue: isRequest && minor === 1 && expectContinue,
-    connectionTokens: connTokens,
+    connectionTokens: conn.other,
     hostField,
   };
 }
@@ -253,7 +274,7 @@ function version(raw: string, i: number): number {
 /** Content-Length: digits, possibly a list of identical values (`42, 42`, as HAProxy merges them). */
 function mergeContentLength(prev: number, v: string): number {
   let cl = prev;
-  for (const part of v.split(',')) {
+  for (const part of v.includes(',') ? v.split(',') : [v]) {
     const t = part.trim();
     if (t.length === 0 || t.length > 15) fail(H1Err.BAD_CONTENT_LENGTH);
     let n = 0;
