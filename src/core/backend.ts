@@ -7,6 +7,9 @@ import { AssignResult } from './backend.types.ts';
 /** Longest shared round-robin order kept (sum of the candidates' weights); past it, per worker. */
 const RR_ORDER_MAX = 1 << 16;
 
+/** Whether `balance <algo>` hashes a key (the others ignore it: a session does not even read its client's address for them). */
+export const hashes = (algo: string): boolean => algo === 'source' || algo === 'uri' || algo === 'hdr';
+
 export const newHttpCounters = (): HttpCounters => ({ req: 0, rsp: [0, 0, 0, 0, 0, 0] });
 
 /** Count one transaction: a request and, when it got one, its response's status class. */

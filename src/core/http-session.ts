@@ -11,7 +11,7 @@ import { ServerSlot } from '../shared-state/server-table.types.ts';
 import type { ConnActor } from './actor.ts';
 import { ConnEvent, SILENT_CLOSE } from './actor.types.ts';
 import type { BackendRuntime } from './backend.ts';
-import { countHttp } from './backend.ts';
+import { countHttp, hashes } from './backend.ts';
 import type { ServerRuntime } from './backend.types.ts';
 import { EpState, SessTimer } from './endpoint.types.ts';
 import { conditionHolds, type Edits, type MatchInput, pathOf, runRules } from '../proto/http1/match.ts';
@@ -421,7 +421,7 @@ export class HttpSession extends Session {
     if (!be || !req) return this.srcIp;
     if (be.algo === 'uri') return pathOf(req.target);
     if (be.algo === 'hdr') return headerValue(req, be.cfg.settings.balanceHdr ?? '') ?? '';
-    return this.srcIp;
+    return hashes(be.algo) ? this.srcIp : '';
   }
 
   // ---- server side: connection reuse ------------------------------------------------------

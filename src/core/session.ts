@@ -5,6 +5,7 @@ import { ConnActor } from './actor.ts';
 import type { ConnActorLike, ConnOwner } from './actor.types.ts';
 import { ConnEvent } from './actor.types.ts';
 import type { BackendRuntime } from './backend.ts';
+import { hashes } from './backend.ts';
 import type { FrontendRuntime, ServerRuntime } from './backend.types.ts';
 import { AssignResult } from './backend.types.ts';
 import { ServerEndpoint } from './endpoint.ts';
@@ -37,9 +38,9 @@ export class Session implements ConnOwner, TimerTarget {
   readonly cli: ConnActor;
   protected cliEpoch: number;
   readonly ep = new ServerEndpoint();
-  /** The client's address: the socket's peer, or what a PROXY protocol header says. */
-  srcIp: string;
-  srcPort: number;
+  /** The client's address: the socket's peer (read lazily: getpeername), or what a PROXY protocol header says. */
+  private srcAddr: string | null = null;
+  private srcPortNo = 0;
   /** The address the client connected to (`%fi:%fp`; a PROXY header's destination), read lazily (getsockname). */
   private dstAddr: string | null = null;
   private dstPortNo = 0;
@@ -96,12 +97,14 @@ export class Session implements ConnOwner, TimerTarget {
     this.be = be;
     this.cli = cli;
     this.cliEpoch = cli.attach(this);
-    const remote = cli.transport.remote;
-    this.srcIp = remote.address;
-    this.srcPort = remote.port;
-    // where the client connected to (%fi:%fp), asked of the socket now, while it is open — only
-    // when this frontend logs at all (one getsockname per connection otherwise saved)
-    if (host.logging(fe.id)) void this.dstIp;
+    // who the client is and where it connected to (%ci:%cp, %fi:%fp), asked of the socket now,
+    // while it is open, when this frontend logs; else when first needed (balance source, an ACL,
+    // forwardfor, show sess), which is while the connection is open: a getpeername and a
+    // getsockname per connection saved
+    if (host.logging(fe.id)) {
+      void this.srcIp;
+      void this.dstIp;
+    }
     this.acceptDate = host.wallClock();
     this.t0 = host.sched.now();
     this.cliTimer = new Timer(this, SessTimer.CLIENT);
@@ -119,6 +122,22 @@ export class Session implements ConnOwner, TimerTarget {
 
   protected get feTimeouts() {
     return this.fe.cfg.settings.timeouts;
+  }
+
+  get srcIp(): string {
+    if (this.srcAddr === null) this.readSrc();
+    return this.srcAddr as string;
+  }
+
+  get srcPort(): number {
+    if (this.srcAddr === null) this.readSrc();
+    return this.srcPortNo;
+  }
+
+  private readSrc(): void {
+    const r = this.cli.transport.remote;
+    this.srcAddr = r.address;
+    this.srcPortNo = r.port;
   }
 
   get dstIp(): string {
@@ -175,8 +194,8 @@ export class Session implements ConnOwner, TimerTarget {
     this.proxyWait = null;
     const h = r.header;
     if (h?.kind === 'proxy') {
-      this.srcIp = h.addresses.srcIp;
-      this.srcPort = h.addresses.srcPort;
+      this.srcAddr = h.addresses.srcIp;
+      this.srcPortNo = h.addresses.srcPort;
       this.dstAddr = h.addresses.dstIp;
       this.dstPortNo = h.addresses.dstPort;
     }
@@ -250,7 +269,7 @@ export class Session implements ConnOwner, TimerTarget {
 
   /** What hashing algorithms hash: the client address here; HTTP adds the path and headers. */
   lbKey(): string {
-    return this.srcIp;
+    return this.be && !hashes(this.be.algo) ? '' : this.srcIp;
   }
 
   /** Wait in `server`'s queue (bounded by maxqueue), or in the backend queue when `server` is null. */
