@@ -24,7 +24,7 @@
  *   node bench/http.ts [--quick] [--json FILE]  the benchmark alone; prints the markdown
  *   node bench/http.ts --targets switchyard-1,haproxy-1   only those targets (kind-threads, comma-separated:
  *                                          direct-1 switchyard-1 switchyard-2 switchyard-2-reuseport haproxy-1 haproxy-2 nginx-1
- *                                          nginx-2 node-http-proxy-1 fastify-1)
+ *                                          nginx-2 node-http-proxy-1 fastify-1 node-relay-1 node-relay-handle-1)
  *   node bench/http.ts --scenarios ka-pipe10,idle   only those scenarios (ids below, `idle` for the idle clients)
  *   node bench/http.ts --idle-clients N    that many idle clients instead of 10,000 (2,000 with --quick)
  *   node bench/http.ts --base DIR --targets base-1,switchyard-1,haproxy-1   A/B: also the switchyard of checkout DIR
@@ -45,6 +45,7 @@ import type autocannonT from 'autocannon';
 const CONNECTIONS = 50;
 const ROOT = new URL('../', import.meta.url).pathname;
 const SELF = new URL(import.meta.url).pathname;
+const RELAY = new URL('./node-relay.ts', import.meta.url).pathname;
 const CLK_TCK = 100;
 const SMALL_BODY = Buffer.from('hello, switchyard\n');
 const BIG_BODY = Buffer.alloc(16 * 1024, 0x78);
@@ -92,7 +93,7 @@ const scenarios: readonly Scenario[] = [
   },
 ];
 
-type Kind = 'direct' | 'switchyard' | 'haproxy' | 'nginx' | 'node-http-proxy' | 'fastify';
+type Kind = 'direct' | 'switchyard' | 'haproxy' | 'nginx' | 'node-http-proxy' | 'fastify' | 'node-relay' | 'node-relay-handle';
 
 interface Target {
   readonly name: string;
@@ -119,6 +120,10 @@ const targets: readonly Target[] = [
   { name: 'nginx 2 workers', kind: 'nginx', threads: 2 },
   { name: 'node-http-proxy', kind: 'node-http-proxy', threads: 1 },
   { name: '@fastify/http-proxy', kind: 'fastify', threads: 1 },
+  // the floor of a Node proxy (bench/node-relay.ts): bytes copied between a client connection and
+  // one origin connection of its own, no HTTP at all
+  { name: 'floor: Node relay on net.Socket, no HTTP', kind: 'node-relay', threads: 1 },
+  { name: 'floor: Node relay on TCP handles, no HTTP', kind: 'node-relay-handle', threads: 1 },
 ];
 
 /** A target's name on the command line (`--targets`): kind-threads, `base-1` for `--base`. */
@@ -665,6 +670,9 @@ function spawnTarget(t: Target, port: number, originPort: number, dir: string, m
       return spawnLogged(process.execPath, [SELF, '--role', 'node-http-proxy', ...to]);
     case 'fastify':
       return spawnLogged(process.execPath, [SELF, '--role', 'fastify-http-proxy', ...to]);
+    case 'node-relay':
+    case 'node-relay-handle':
+      return spawnLogged(process.execPath, [RELAY, '--variant', t.kind === 'node-relay' ? 'socket' : 'handle', ...to]);
   }
 }
 
@@ -865,7 +873,7 @@ export async function runHttp(quick: boolean, progress: (line: string) => void =
   const lines = [
     `## HTTP — ${date}, ${machine}`,
     '',
-    `Median of ${rounds} interleaved rounds, ${seconds} s per run after a ${warmup} s warm-up; every target restarted each round with the same config (\`mode http\`, one \`server\`, default \`http-reuse safe\`, \`no log\`; nginx: \`upstream\` with \`keepalive 64\`, HTTP/1.1 to the origin, no access log; node-http-proxy: a keep-alive \`http.Agent\`; @fastify/http-proxy: its default undici pool). The origin is a raw \`net\` server in its own process. CPU is the proxy's utime+stime over all its threads and processes (nginx: master and workers); RSS at the end of the run, summed over its processes. × HAProxy compares with HAProxy of the same thread count (nginx: of as many threads as it has workers). Errors are summed over all rounds. Load generator, origin and proxy share the machine's cores.`,
+    `Median of ${rounds} interleaved rounds, ${seconds} s per run after a ${warmup} s warm-up; every target restarted each round with the same config (\`mode http\`, one \`server\`, default \`http-reuse safe\`, \`no log\`; nginx: \`upstream\` with \`keepalive 64\`, HTTP/1.1 to the origin, no access log; node-http-proxy: a keep-alive \`http.Agent\`; @fastify/http-proxy: its default undici pool). The two *floor* rows are not proxies: a Node process that gives each client connection an origin connection of its own and copies bytes both ways, no HTTP (bench/node-relay.ts), on \`net.Socket\` as every Node proxy is, and on libuv's TCP handles through Node's internal bindings (what \`net.Socket\` itself costs) — no Node proxy on those sockets can cost less. The origin is a raw \`net\` server in its own process. CPU is the proxy's utime+stime over all its threads and processes (nginx: master and workers); RSS at the end of the run, summed over its processes. × HAProxy compares with HAProxy of the same thread count (nginx: of as many threads as it has workers). Errors are summed over all rounds. Load generator, origin and proxy share the machine's cores.`,
   ];
   for (const s of activeScenarios) {
     lines.push(
