@@ -8,6 +8,8 @@ const SP = 32;
 const HTAB = 9;
 const COLON = 58;
 const COMMA = 44;
+/** The end of a head. */
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
 /** RFC 9110 tchar, as a lookup table. */
 const TCHAR = new Uint8Array(256);
@@ -334,6 +336,14 @@ export class HeadReader {
 
   /** Feed `chunk[off..]`. */
   push(chunk: Buffer, off = 0): HeadStatus {
+    // the common case, a whole head at the start of a read: found with one search for its end. The
+    // first CRLF CRLF ends the head the line scan below would end, or the head holds a bare LF
+    // before it, which the parser refuses in both.
+    if (this.size === 0 && this.lineLen === 0 && !this.started && off < chunk.length) {
+      const c = chunk[off] as number;
+      const end = c === CR || c === LF ? -1 : chunk.indexOf(CRLFCRLF, off);
+      if (end >= 0) return this.complete(chunk, off, off, end + 4);
+    }
     const len = chunk.length;
     let pos = off;
     let start = off; // where this chunk's part of the head begins (after skipped empty lines)
@@ -360,20 +370,7 @@ export class HeadReader {
         this.size = 0;
         continue;
       }
-      // end of head at pos
-      const total = this.size + (pos - start);
-      if (total > this.limits.maxHead) return this.fail(H1Err.HEAD_TOO_LARGE);
-      const raw =
-        this.parts.length === 0
-          ? chunk.toString('latin1', start, pos)
-          : Buffer.concat([...this.parts, chunk.subarray(start, pos)]).toString('latin1', 0, total);
-      this.parts = [];
-      this.size = 0;
-      this.consumed = pos - off;
-      const h = parseHead(raw, this.isRequest, this.limits, this.noBody);
-      if (typeof h === 'string') return this.fail(h);
-      this.head = h;
-      return HeadStatus.DONE;
+      return this.complete(chunk, off, start, pos);
     }
     if (this.started || this.lineLen > 0) {
       this.size += len - start;
@@ -383,6 +380,21 @@ export class HeadReader {
     }
     this.consumed = len - off;
     return HeadStatus.MORE;
+  }
+
+  /** The head ends at `chunk[pos]`; what this chunk adds to it starts at `start`. */
+  private complete(chunk: Buffer, off: number, start: number, pos: number): HeadStatus {
+    const total = this.size + (pos - start);
+    if (total > this.limits.maxHead) return this.fail(H1Err.HEAD_TOO_LARGE);
+    const raw =
+      this.parts.length === 0 ? chunk.toString('latin1', start, pos) : Buffer.concat([...this.parts, chunk.subarray(start, pos)]).toString('latin1', 0, total);
+    this.parts = [];
+    this.size = 0;
+    this.consumed = pos - off;
+    const h = parseHead(raw, this.isRequest, this.limits, this.noBody);
+    if (typeof h === 'string') return this.fail(h);
+    this.head = h;
+    return HeadStatus.DONE;
   }
 
   private fail(err: H1Err): HeadStatus {
