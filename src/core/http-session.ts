@@ -6,7 +6,7 @@ import { HeadReader, headerValue } from '../proto/http1/head.ts';
 import type { H1Head } from '../proto/http1/http1.types.ts';
 import { BodyKind, DEFAULT_H1_LIMITS, H1ErrStatus, HeadStatus } from '../proto/http1/http1.types.ts';
 import { errorReply, reasonPhrase } from '../proto/http1/replies.ts';
-import { ConnHeader, serializeHead } from '../proto/http1/serialize.ts';
+import { ConnHeader, serializeHead, serializeHeadText } from '../proto/http1/serialize.ts';
 import { ServerSlot } from '../shared-state/server-table.types.ts';
 import type { ConnActor } from './actor.ts';
 import { ConnEvent, SILENT_CLOSE } from './actor.types.ts';
@@ -111,7 +111,7 @@ export class HttpSession extends Session {
   /** Bytes sent to the client when its timer was last armed: progress since then is activity. */
   private cliArmedBytes = 0;
   /** A response head waiting to go out with the first bytes of its body, in one write. */
-  private headOut: Buffer | null = null;
+  private headOut: string | null = null;
   /** The switching rules ran: the log names the backend (before, the frontend, as HAProxy). */
   private routed = false;
   // per transaction: accounting and timers (HAProxy's Ti, TR, Tr, Ta)
@@ -572,9 +572,9 @@ export class HttpSession extends Session {
   /** A response head still waiting for body bytes to share its write goes alone. */
   private flushHead(): void {
     const h = this.headOut;
-    if (h) {
+    if (h !== null) {
       this.headOut = null;
-      this.toClient(h);
+      this.toClient(Buffer.from(h, 'latin1'));
     }
   }
 
@@ -605,7 +605,7 @@ export class HttpSession extends Session {
       runRules(feRules, input, edits);
     }
     // written with the first body bytes (one write, as HAProxy does), or alone if none came with it
-    this.headOut = serializeHead(res, ch, edits !== null && (edits.del.size > 0 || edits.add.length > 0) ? edits : undefined);
+    this.headOut = serializeHeadText(res, ch, edits !== null && (edits.del.size > 0 || edits.add.length > 0) ? edits : undefined);
   }
 
   /** The payload of a chunked response, unframed, for an HTTP/1.0 client (bound once, when first needed). */
@@ -614,10 +614,14 @@ export class HttpSession extends Session {
   private toClient(data: Buffer): void {
     let buf = data;
     const head = this.headOut;
-    if (head) {
+    if (head !== null) {
+      // the head and the first body bytes in one buffer, one write (a latin1 string: a byte per character)
       this.headOut = null;
-      if (data.length <= 65536) buf = Buffer.concat([head, data], head.length + data.length);
-      else this.toClient(head);
+      if (data.length <= 65536) {
+        buf = Buffer.allocUnsafe(head.length + data.length);
+        buf.write(head, 0, 'latin1');
+        data.copy(buf, head.length);
+      } else this.toClient(Buffer.from(head, 'latin1'));
     }
     this.txnOut += buf.length;
     this.bytesToClient += buf.length;

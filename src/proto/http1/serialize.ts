@@ -71,6 +71,11 @@ function isLower(raw: string, s: number, e: number): boolean {
  * received head: most heads are one or two slices, not a string per field.
  */
 export function serializeHead(h: H1Head, conn: ConnHeader, edits?: HeaderEdits): Buffer {
+  return Buffer.from(serializeHeadText(h, conn, edits), 'latin1');
+}
+
+/** `serializeHead` as a latin1 string (one byte per character), for a caller that writes it with other bytes. */
+export function serializeHeadText(h: H1Head, conn: ConnHeader, edits?: HeaderEdits): string {
   let out = h.isRequest ? `${h.method} ${h.target} HTTP/1.${h.minor}\r\n` : `HTTP/1.${h.minor} ${h.status} ${h.reason}\r\n`;
   const raw = h.raw;
   const f = h.fields;
@@ -115,6 +120,5 @@ export function serializeHead(h: H1Head, conn: ConnHeader, edits?: HeaderEdits):
   }
   if (runStart >= 0) out += raw.slice(runStart, runEnd);
   if (edits?.add) for (const line of edits.add) out += `${line}\r\n`;
-  out += `${CONN_LINE[conn]}\r\n`;
-  return Buffer.from(out, 'latin1');
+  return `${out}${CONN_LINE[conn]}\r\n`;
 }
