@@ -20,7 +20,10 @@ import net from 'node:net';
 /** One side of the handle relay: the internal TCP handle, with the fields the relay hangs on it. */
 interface Handle {
   peer: Handle;
+  /** Its EOF was read. */
   ended: boolean;
+  /** Our FIN on it went out (after everything written to it). */
+  shut: boolean;
   closed: boolean;
   onread: (this: Handle) => void;
   readStart(): number;
@@ -47,14 +50,20 @@ interface StreamWrap {
   ShutdownWrap: new () => { handle: Handle; oncomplete: () => void };
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
+  kLastWriteWasAsync: number;
 }
 
 function socketRelay(port: number, to: number): void {
   const pair = (a: net.Socket, b: net.Socket): void => {
-    a.on('data', (d: Buffer) => b.write(d));
+    // backpressure as any proxy must: stop reading a side while the other cannot take more
+    a.on('data', (d: Buffer) => {
+      if (!b.write(d)) a.pause();
+    });
+    b.on('drain', () => a.resume());
     a.on('end', () => b.end());
     a.on('error', () => b.destroy());
-    a.on('close', () => b.destroy());
+    // a closed cleanly has sent its FIN and had b's: b ends by itself once its writes are out
+    a.on('close', (hadError: boolean) => (hadError ? b.destroy() : b.end()));
   };
   net
     .createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
@@ -65,10 +74,13 @@ function socketRelay(port: number, to: number): void {
     .listen(port, '127.0.0.1');
 }
 
+/** libuv's end-of-stream code (UV_EOF), the same on every platform. */
+const UV_EOF = -4095;
+
 function handleRelay(port: number, to: number): void {
   const binding = (process as unknown as { binding(name: string): unknown }).binding;
   const { TCP, TCPConnectWrap, constants } = binding('tcp_wrap') as TcpWrap;
-  const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError } = binding('stream_wrap') as StreamWrap;
+  const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = binding('stream_wrap') as StreamWrap;
   const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
   const nothing = (): void => {};
   const close = (h: Handle): void => {
@@ -89,26 +101,44 @@ function handleRelay(port: number, to: number): void {
       if (peer.closed || peer.writeBuffer(req, chunk) !== 0) {
         close(this);
         close(peer);
+        return;
+      }
+      if (streamBaseState[kLastWriteWasAsync] !== 0) {
+        // the peer's socket is full: read no more from this side until the write is done (backpressure)
+        this.readStop();
+        req.oncomplete = () => {
+          if (!this.closed && !this.ended) this.readStart();
+        };
       }
       return;
     }
     if (n === 0) return;
-    // EOF (or an error): pass the FIN on; both directions ended, both handles go
+    if (n !== UV_EOF) {
+      close(this);
+      close(peer);
+      return;
+    }
+    // EOF: pass the FIN on once what was written to the peer is out (a shutdown completes after the
+    // pending writes); a side is closed when it has both read its EOF and sent its own FIN
     this.ended = true;
     this.readStop();
     if (!peer.closed) {
       const req = new ShutdownWrap();
       req.handle = peer;
-      req.oncomplete = nothing;
-      peer.shutdown(req);
+      req.oncomplete = () => {
+        peer.shut = true;
+        closeIfDone(peer);
+      };
+      if (peer.shutdown(req) !== 0) close(peer);
     }
-    if (peer.ended || peer.closed) {
-      close(this);
-      close(peer);
-    }
+    closeIfDone(this);
   }
+  const closeIfDone = (h: Handle): void => {
+    if (h.ended && h.shut) close(h);
+  };
   const server = new TCP(constants.SERVER);
-  server.bind('127.0.0.1', port);
+  const bound = server.bind('127.0.0.1', port);
+  if (bound !== 0) throw new Error(`bind 127.0.0.1:${port}: libuv error ${bound}`);
   server.onconnection = (err, client) => {
     if (err !== 0) return;
     const origin = new TCP(constants.SOCKET);
@@ -118,6 +148,7 @@ function handleRelay(port: number, to: number): void {
     ] as const) {
       h.peer = peer;
       h.ended = false;
+      h.shut = false;
       h.closed = false;
       h.onread = onread;
       h.useUserBuffer(readBuffer);
@@ -135,7 +166,8 @@ function handleRelay(port: number, to: number): void {
     };
     origin.connect(req, '127.0.0.1', to);
   };
-  server.listen(511);
+  const listening = server.listen(511);
+  if (listening !== 0) throw new Error(`listen 127.0.0.1:${port}: libuv error ${listening}`);
 }
 
 function arg(name: string): string | undefined {

@@ -1,5 +1,6 @@
 /**
- * TCP relay cost: switchyard against HAProxy (Debian), interleaved in the same run, same config.
+ * TCP relay cost: switchyard against HAProxy (Debian) and the floor of a Node relay (bench/node-relay.ts),
+ * interleaved in the same run, same config.
  * Run by `npm run bench` (bench/run.ts), or alone: `node bench/tcp-relay.ts [--quick]`.
  * Each round opens CONNS short connections (connect, 64-byte request, 64-byte echo, close) through
  * the proxy with CONCURRENCY in flight, and a throughput phase that streams STREAM_MB through one
@@ -43,14 +44,21 @@ export interface RelayReport {
 
 interface Target {
   readonly name: string;
-  start(cfgPath: string): ChildProcess;
+  start(cfgPath: string, port: number, originPort: number): ChildProcess;
 }
+
+const RELAY = new URL('./node-relay.ts', import.meta.url).pathname;
+const relay = (variant: string) => (_f: string, port: number, to: number) =>
+  spawn(process.execPath, [RELAY, '--variant', variant, '--port', String(port), '--to', String(to)], { stdio: 'ignore' });
 
 const targets: Target[] = [
   { name: 'switchyard --threads 1', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '1'], { stdio: 'ignore' }) },
   { name: 'switchyard --threads 1 --accept reuseport', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '1', '--accept', 'reuseport'], { stdio: 'ignore' }) },
   { name: 'switchyard --threads 2', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '2'], { stdio: 'ignore' }) },
   { name: 'haproxy nbthread 1', start: (f) => spawn('haproxy', ['-db', '-f', f], { stdio: ['ignore', 'ignore', 'inherit'] }) },
+  // the floor of a Node relay (bench/node-relay.ts): no proxy on these sockets costs less
+  { name: 'floor: Node relay on net.Socket', start: relay('socket') },
+  { name: 'floor: Node relay on TCP handles', start: relay('handle') },
 ];
 
 function cpuTicks(pid: number): number {
@@ -165,7 +173,7 @@ export async function runTcpRelay(quick: boolean, progress: (line: string) => vo
         cfg,
         `global\n    maxconn 9000\n    nbthread 1\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\nlisten relay\n    bind 127.0.0.1:${port}\n    no log\n    server o1 127.0.0.1:${originPort}\n`,
       );
-      const child = t.start(cfg);
+      const child = t.start(cfg, port, originPort);
       try {
         await waitListening(port);
         const pid = child.pid as number;
@@ -206,7 +214,7 @@ export async function runTcpRelay(quick: boolean, progress: (line: string) => vo
   const lines = [
     `## TCP relay — ${date}, ${machine}`,
     '',
-    `${CONNS} short connections (64 B echo, ${CONCURRENCY} in flight) and one ${STREAM_MB} MB stream per round; median of ${ROUNDS} interleaved rounds. CPU is the proxy process's utime+stime over all its threads.`,
+    `${CONNS} short connections (64 B echo, ${CONCURRENCY} in flight) and one ${STREAM_MB} MB stream per round; median of ${ROUNDS} interleaved rounds. CPU is the proxy process's utime+stime over all its threads. The *floor* rows are not proxies: a Node process that gives each client connection an origin connection of its own and copies bytes both ways (bench/node-relay.ts), on \`net.Socket\` as switchyard is, and on libuv's TCP handles through Node's internal bindings (what \`net.Socket\` itself costs).`,
     '',
     '| target | conn/s | CPU µs/conn | × HAProxy CPU/conn | stream MB/s | CPU ms / 100 MB |',
     '|---|---:|---:|---:|---:|---:|',
