@@ -654,7 +654,7 @@ function spawnTarget(t: Target, port: number, originPort: number, dir: string, m
       fs.writeFileSync(cfg, config(port, originPort, t.threads, maxconn));
       return t.kind === 'haproxy'
         ? spawnLogged('haproxy', ['-db', '-f', cfg])
-        : spawnLogged(process.execPath, [...nodeArgs, path.join(t.root ?? ROOT, 'bin/switchyard.ts'), '-q', '-f', cfg, '--threads', String(t.threads), ...(t.reusePort ? ['--accept', 'reuseport'] : [])]);
+        : spawnLogged(process.execPath, [...nodeArgs, path.join(t.root ?? ROOT, 'bin/switchyard.js'), '-q', '-f', cfg, '--threads', String(t.threads), ...(t.reusePort ? ['--accept', 'reuseport'] : [])]);
     }
     case 'nginx': {
       // World-readable: run as root, nginx's workers are `nobody` and keep their temp files here.

@@ -72,7 +72,7 @@ listen app
     server s1 127.0.0.1:${originPort}
 `,
   );
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-f', cfg, '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.js'), '-f', cfg, '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.resume();
   try {
     await waitListening(port, child);

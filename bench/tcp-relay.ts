@@ -52,9 +52,9 @@ const relay = (variant: string) => (_f: string, port: number, to: number) =>
   spawn(process.execPath, [RELAY, '--variant', variant, '--port', String(port), '--to', String(to)], { stdio: 'ignore' });
 
 const targets: Target[] = [
-  { name: 'switchyard --threads 1', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '1'], { stdio: 'ignore' }) },
-  { name: 'switchyard --threads 1 --accept reuseport', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '1', '--accept', 'reuseport'], { stdio: 'ignore' }) },
-  { name: 'switchyard --threads 2', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.ts'), '-q', '-f', f, '--threads', '2'], { stdio: 'ignore' }) },
+  { name: 'switchyard --threads 1', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.js'), '-q', '-f', f, '--threads', '1'], { stdio: 'ignore' }) },
+  { name: 'switchyard --threads 1 --accept reuseport', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.js'), '-q', '-f', f, '--threads', '1', '--accept', 'reuseport'], { stdio: 'ignore' }) },
+  { name: 'switchyard --threads 2', start: (f) => spawn(process.execPath, [path.join(ROOT, 'bin/switchyard.js'), '-q', '-f', f, '--threads', '2'], { stdio: 'ignore' }) },
   { name: 'haproxy nbthread 1', start: (f) => spawn('haproxy', ['-db', '-f', f], { stdio: ['ignore', 'ignore', 'inherit'] }) },
   // the floor of a Node relay (bench/node-relay.ts): no proxy on these sockets costs less
   { name: 'floor: Node relay on net.Socket', start: relay('socket') },

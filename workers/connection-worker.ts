@@ -3,6 +3,7 @@
  * them itself with `--accept reuseport`), runs their sessions on its own scheduler, and answers
  * the runtime API over a comlink channel.
  */
+import module from 'node:module';
 import net from 'node:net';
 import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -203,7 +204,12 @@ async function listenOwn(): Promise<ListenAddress[]> {
 }
 
 (init.reusePort ? listenOwn() : Promise.resolve([])).then(
-  (listening) => post({ type: 'ready', workerId: init.workerId, listening }),
+  (listening) => {
+    // this thread's modules are loaded: their stripped sources go to the compile cache now (when
+    // bin/switchyard.js turned it on), not at an exit that a SIGKILL may never give
+    module.flushCompileCache();
+    post({ type: 'ready', workerId: init.workerId, listening });
+  },
   (err: Error) => {
     for (const l of ownListeners) l.close();
     finishStop({ type: 'failed', workerId: init.workerId, error: err.message });

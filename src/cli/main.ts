@@ -2,6 +2,7 @@ import { condContext, evalCondition } from '../config/conditions.ts';
 import { FEATURES, HAPROXY_COMPAT_VERSION } from '../config/conditions.types.ts';
 import { splitWords } from '../config/tokenize.ts';
 import fs from 'node:fs';
+import module from 'node:module';
 import os from 'node:os';
 import { Acceptor } from '../acceptor/acceptor.ts';
 import { runtimeHost, VERSION } from '../acceptor/runtime-host.ts';
@@ -249,6 +250,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const api of apis) notice(`stats socket listening on ${api.address()}`);
   for (const s of serviceFrontends) for (const a of s.addresses()) notice(`frontend ${s.fe.name} listening on ${a.host}:${a.port}`);
   checker.start();
+  module.flushCompileCache(); // the main thread's modules, to the compile cache (bin/switchyard.js)
   notice(`switchyard ${VERSION} started: ${threads} worker thread(s), pid ${process.pid}`);
 
   return new Promise((resolve) => {

@@ -1,5 +1,5 @@
 /**
- * Start the real proxy (bin/switchyard.ts, a child process on Node 26) with an inline config, as a
+ * Start the real proxy (bin/switchyard.js, a child process on Node 26) with an inline config, as a
  * reg-test does: listeners on port 0, a stats socket in a temp dir, logs collected from stdout.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -67,7 +67,7 @@ export async function startProxy(config: string, opts: StartOptions = {}): Promi
   }
   const file = path.join(dir, 'test.cfg');
   fs.writeFileSync(file, text);
-  const args = [path.join(ROOT, 'bin/switchyard.ts'), '-f', file, '--threads', String(opts.threads ?? 1), ...(opts.args ?? [])];
+  const args = [path.join(ROOT, 'bin/switchyard.js'), '-f', file, '--threads', String(opts.threads ?? 1), ...(opts.args ?? [])];
   const child = spawn(NODE, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const stderr: string[] = [];

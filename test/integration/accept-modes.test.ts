@@ -110,7 +110,7 @@ listen web
   });
 }
 
-const BIN = new URL('../../bin/switchyard.ts', import.meta.url).pathname;
+const BIN = new URL('../../bin/switchyard.js', import.meta.url).pathname;
 
 function configFile(text: string): { file: string; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-accept-'));

@@ -14,7 +14,7 @@ import { freePort, haproxyAvailable, haproxyCheck, startHaproxy, tcplogKey } fro
 import { closedPort, echo, exchange, origin, type Origin } from '../helpers/origins.ts';
 import { eventually, startProxy } from '../helpers/proxy.ts';
 
-const BIN = new URL('../../bin/switchyard.ts', import.meta.url).pathname;
+const BIN = new URL('../../bin/switchyard.js', import.meta.url).pathname;
 
 before(() => {
   assert.ok(haproxyAvailable(), 'HAProxy is required for the differential tests: apt-get install -y haproxy (.ci/run does it)');

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { echo, exchange } from '../helpers/origins.ts';
 import { cliCommand } from '../helpers/proxy.ts';
 
-const BIN = new URL('../../bin/switchyard.ts', import.meta.url).pathname;
+const BIN = new URL('../../bin/switchyard.js', import.meta.url).pathname;
 
 /** Listen, and return the listening socket's file descriptor (to pass to a child). */
 async function listening(server: net.Server): Promise<{ fd: number; port: number }> {

@@ -10,7 +10,7 @@ import { echo, exchange, named } from '../helpers/origins.ts';
 import { cleanup, eventually, listenConfig, parseInfo, startProxy } from '../helpers/proxy.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = path.join(ROOT, 'bin/switchyard.ts');
+const BIN = path.join(ROOT, 'bin/switchyard.js');
 
 function check(text: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-check-'));
@@ -204,4 +204,51 @@ test('log-format: a custom line from HAProxy variables; an unknown variable fail
   const bad = check('listen a\n    bind 127.0.0.1:1\n    log-format "%ci %nope"\n    server s 127.0.0.1:2\n');
   assert.equal(bad.code, 1);
   assert.match(bad.err, /bad\.cfg:3: log-format: unknown variable '%nope'/);
+});
+
+/** Start quick mode with `env`, wait for its started notice, stop it. */
+async function startOnce(env: NodeJS.ProcessEnv): Promise<void> {
+  const child = spawn(process.execPath, [BIN, '--listen', '127.0.0.1:0', '--to', '127.0.0.1:1', '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (d: string) => {
+        err += d;
+        if (/switchyard .* started/.test(err)) resolve();
+      });
+      child.once('exit', (c) => reject(new Error(`exited ${c}: ${err}`)));
+    });
+  } finally {
+    child.kill('SIGKILL'); // no exit handler runs: what is cached was flushed at start-up
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+const cacheFiles = (dir: string): string[] =>
+  fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => fs.statSync(path.join(dir, f)).isFile()) : [];
+
+test('compile cache: the worker thread fills it at start-up, a second start adds nothing, NODE_DISABLE_COMPILE_CACHE turns it off', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-cc-'));
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_COMPILE_CACHE: dir };
+    delete env.NODE_DISABLE_COMPILE_CACHE;
+    await startOnce(env);
+    const first = cacheFiles(dir);
+    assert.ok(first.length > 0, 'nothing cached');
+    // the worker's own entry point is there: the cache reached the worker thread and it flushed
+    const workerSource = 'A socket handed over by the acceptor arrives as the';
+    assert.ok(
+      first.some((f) => fs.readFileSync(path.join(dir, f)).includes(workerSource)),
+      'workers/connection-worker.ts is not in the cache',
+    );
+    await startOnce(env);
+    assert.deepEqual(cacheFiles(dir).sort(), [...first].sort(), 'the second start compiled something again');
+    const off = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-cc-off-'));
+    await startOnce({ ...env, NODE_COMPILE_CACHE: off, NODE_DISABLE_COMPILE_CACHE: '1' });
+    assert.deepEqual(cacheFiles(off), []);
+    fs.rmSync(off, { recursive: true, force: true });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

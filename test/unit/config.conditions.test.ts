@@ -135,7 +135,7 @@ test('a block taken keeps its keywords, one not taken drops them', () => {
 });
 
 test('-cc: the exit status of haproxy -cc (0 true, 1 false, 2 error)', () => {
-  const bin = new URL('../../bin/switchyard.ts', import.meta.url).pathname;
+  const bin = new URL('../../bin/switchyard.js', import.meta.url).pathname;
   for (const c of ['1', '0', 'feature(THREAD) && version_atleast(2.5-dev0)', 'version_before(2.4)', 'bogus(x)', 'streq(a,b']) {
     const mine = spawnSync(process.execPath, [bin, '-cc', c], { encoding: 'utf8' }).status;
     const ref = spawnSync('haproxy', ['-cc', c], { encoding: 'utf8' }).status;

@@ -4,7 +4,7 @@
  * with an inline config on sockets the runner opened itself (`fd@${NAME}`), its CLI (`-cli`), config
  * checks (`-conf-OK`, `-conf-BAD`), `delay`, `shell`, `barrier` and `feature`.
  *
- * The "haproxy" it starts is switchyard (`node bin/switchyard.ts -d -f cfg`), or the real HAProxy
+ * The "haproxy" it starts is switchyard (`node bin/switchyard.js -d -f cfg`), or the real HAProxy
  * with `--haproxy` (or `VTC_TARGET=haproxy`; `HAPROXY_PROGRAM` names the binary, as for VTest).
  *
  *   node test/vtc/runner.ts [-v] [-k] [-t SECONDS] [--haproxy] [--threads N] [file.vtc…]
@@ -324,10 +324,10 @@ class TestRun {
   /**
    * The environment of `shell` and `feature cmd`: HAProxy's reg-tests ask `$HAPROXY_PROGRAM -cc
    * 'version_atleast(…)'` (unquoted, so the shell splits it into words). Against HAProxy it names
-   * the binary; against switchyard, Node and bin/switchyard.ts, which answer `-cc` as HAProxy 2.6.
+   * the binary; against switchyard, Node and bin/switchyard.js, which answer `-cc` as HAProxy 2.6.
    */
   shellEnv(): NodeJS.ProcessEnv {
-    const prog = this.opts.target === Target.HAPROXY ? (process.env.HAPROXY_PROGRAM ?? 'haproxy') : `${process.execPath} ${path.join(ROOT, 'bin/switchyard.ts')}`;
+    const prog = this.opts.target === Target.HAPROXY ? (process.env.HAPROXY_PROGRAM ?? 'haproxy') : `${process.execPath} ${path.join(ROOT, 'bin/switchyard.js')}`;
     return { ...process.env, HAPROXY_PROGRAM: prog, tmpdir: this.tmpdir, testdir: this.macros.get('testdir') ?? '' };
   }
 
@@ -996,7 +996,7 @@ class VHaproxy {
 
   private program(): { prog: string; args: string[] } {
     if (this.run.opts.target === Target.HAPROXY) return { prog: process.env.HAPROXY_PROGRAM ?? 'haproxy', args: [] };
-    return { prog: process.execPath, args: [path.join(ROOT, 'bin/switchyard.ts'), '--threads', String(this.run.opts.threads)] };
+    return { prog: process.execPath, args: [path.join(ROOT, 'bin/switchyard.js'), '--threads', String(this.run.opts.threads)] };
   }
 
   /**

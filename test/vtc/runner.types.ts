@@ -36,7 +36,7 @@ export interface Command {
   readonly line: number;
 }
 
-/** What the proxy under test is: switchyard (`node bin/switchyard.ts`) or the reference `haproxy`. */
+/** What the proxy under test is: switchyard (`node bin/switchyard.js`) or the reference `haproxy`. */
 export const Target = { SWITCHYARD: 'switchyard', HAPROXY: 'haproxy' } as const;
 export type Target = (typeof Target)[keyof typeof Target];
 
