@@ -3,7 +3,8 @@
 // that it loads into every thread the first time a .ts file is read (≈ 12 MB resident each: the
 // main thread and every worker). With the compile cache on before any .ts file is read, the
 // stripped sources come from the cache from the second start on and the compiler is never loaded:
-// 27 MB less with one worker, more with more (docs/design-notes.md, "Start-up: the compile cache").
+// idle RSS 125 → 78 MB with one worker, 148 → 92 MB with two (docs/design-notes.md, "Start-up: the
+// compile cache").
 import module from 'node:module';
 import path from 'node:path';
 
