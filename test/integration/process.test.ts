@@ -1,10 +1,11 @@
 /** The process as an operator drives it: -c, quick mode, SIGTERM drain, worker crash, npm start. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { echo, exchange, named } from '../helpers/origins.ts';
 import { cleanup, eventually, listenConfig, parseInfo, startProxy } from '../helpers/proxy.ts';
@@ -19,6 +20,20 @@ function check(text: string) {
   const r = spawnSync(process.execPath, [BIN, '-c', '-f', file], { encoding: 'utf8' });
   fs.rmSync(dir, { recursive: true });
   return { code: r.status, out: r.stdout, err: r.stderr, file };
+}
+
+/** Wait until the child's stderr so far matches `re` (its match), or fail with what it said if it exits first. */
+function stderrUntil(child: ChildProcessByStdio<null, null | Readable, Readable>, re: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
+      err += d;
+      const m = re.exec(err);
+      if (m) resolve(m);
+    });
+    child.once('exit', (c) => reject(new Error(`exited ${c}: ${err}`)));
+  });
 }
 
 test('-c: a valid config exits 0, a misspelt keyword exits 1 with file:line and a suggestion', () => {
@@ -36,16 +51,7 @@ test('quick mode: --listen/--to with no file', async () => {
   const o = await named('quick');
   const child = spawn(process.execPath, [BIN, '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${o.port}`, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let err = '';
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (d: string) => {
-        err += d;
-        const m = /listening on [^\s]+:(\d+)/.exec(err);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (c) => reject(new Error(`exited ${c}: ${err}`)));
-    });
+    const port = Number((await stderrUntil(child, /listening on [^\s]+:(\d+)/))[1]);
     const r = await exchange(port, 'hi');
     assert.equal(r.data, 'quick\nhi');
   } finally {
@@ -174,15 +180,7 @@ test('a worker that crashes under load is respawned within 1 s; only its session
 test('npm start: the quickstart answers curl-style on :8080', async () => {
   const child = spawn(process.execPath, [path.join(ROOT, 'src/cli/quickstart.ts'), '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (d: string) => {
-        err += d;
-        if (/started: /.test(err)) resolve();
-      });
-      child.once('exit', (c) => reject(new Error(`quickstart exited ${c}: ${err}`)));
-    });
+    await stderrUntil(child, /started: /);
     const r = await exchange(8080, 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n', { end: false, timeoutMs: 500 });
     assert.match(r.data, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Hello from switchyard demo backend demo[12]/);
   } finally {
@@ -210,15 +208,7 @@ test('log-format: a custom line from HAProxy variables; an unknown variable fail
 async function startOnce(env: NodeJS.ProcessEnv): Promise<void> {
   const child = spawn(process.execPath, [BIN, '--listen', '127.0.0.1:0', '--to', '127.0.0.1:1', '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'], env });
   try {
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (d: string) => {
-        err += d;
-        if (/switchyard .* started/.test(err)) resolve();
-      });
-      child.once('exit', (c) => reject(new Error(`exited ${c}: ${err}`)));
-    });
+    await stderrUntil(child, /switchyard .* started/);
   } finally {
     child.kill('SIGKILL'); // no exit handler runs: what is cached was flushed at start-up
     await new Promise((r) => child.once('exit', r));
