@@ -225,10 +225,24 @@ export class HttpSession extends Session {
     this.feedClient(chunk, 0);
   }
 
-  /** Keep bytes of the next request until this transaction is over (client paused past the buffer). */
+  /**
+   * Keep bytes of the next request until this transaction is over. The client is not read
+   * meanwhile: a pipelining client's next requests are read in one go when they are due, not one
+   * read per request as they come (HAProxy reads no further ahead either). While answers wait for
+   * the client's DRAIN, it is read on up to the buffer (its close is seen and logged).
+   */
   private hold(buf: Buffer): void {
     this.held = buf;
-    if (buf.length >= BUFSIZE) this.holdClient();
+    if (!this.drainWait || buf.length >= BUFSIZE) this.holdClient();
+  }
+
+  protected override clientReadable(): boolean {
+    return !this.srvBackpressured && this.held === null && !this.drainWait && !this.refused && this.outBytes < BUFSIZE;
+  }
+
+  /** Read the client again when nothing holds it any more. */
+  private readClient(): void {
+    if (this.cliHeld && !this.done && this.clientReadable()) this.resumeClient();
   }
 
   private feedClient(buf: Buffer, from: number): void {
@@ -489,7 +503,7 @@ export class HttpSession extends Session {
     this.out = [];
     this.outBytes = 0;
     for (const chunk of out) this.toServer(conn, chunk);
-    if (this.cliHeld && !this.srvBackpressured && !this.held) this.resumeClient();
+    this.readClient();
     this.armServer();
   }
 
@@ -660,7 +674,7 @@ export class HttpSession extends Session {
     const held = this.held;
     this.held = null;
     if (held && this.ep.conn) this.toServer(this.ep.conn, held);
-    if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
+    this.readClient();
     this.armClient();
     this.armServer();
   }
@@ -789,9 +803,10 @@ export class HttpSession extends Session {
       return;
     }
     this.armClient();
-    if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
+    // what was read ahead first: reading goes on once it is used up
     if (held) this.feedClient(held, 0);
     else this.inputEnded();
+    this.readClient();
   }
 
   /**
@@ -916,8 +931,8 @@ export class HttpSession extends Session {
     }
     this.tIdle = this.host.sched.now();
     this.armClient();
-    if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
     if (held) this.feedClient(held, 0);
+    this.readClient();
   }
 
   /** `errorfile` of the backend, then of the frontend, else HAProxy's built-in answer. */

@@ -385,7 +385,7 @@ export class Session implements ConnOwner, TimerTarget {
     this.pending = [];
     this.pendingBytes = 0;
     if (this.cli.readEnded) this.shutServer();
-    else if (this.cliHeld && !this.srvBackpressured) this.resumeClient();
+    else if (this.cliHeld && this.clientReadable()) this.resumeClient();
     this.armServer();
     this.armClient();
   }
@@ -516,6 +516,11 @@ export class Session implements ConnOwner, TimerTarget {
     this.cli.pause(this.cliEpoch);
   }
 
+  /** Nothing keeps the client from being read again (here: a server that reads what it is sent). */
+  protected clientReadable(): boolean {
+    return !this.srvBackpressured;
+  }
+
   protected resumeClient(): void {
     this.cliHeld = false;
     this.cli.resume(this.cliEpoch);
@@ -566,7 +571,7 @@ export class Session implements ConnOwner, TimerTarget {
       case ConnEvent.DRAIN:
         this.srvBackpressured = false;
         this.armServer();
-        if (this.cliHeld) this.resumeClient();
+        if (this.cliHeld && this.clientReadable()) this.resumeClient();
         return;
       case ConnEvent.ERROR:
         if (this.ep.state === EpState.CON) this.connectFailed(connectError(err));
