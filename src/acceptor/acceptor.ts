@@ -1,4 +1,5 @@
 import net from 'node:net';
+import v8 from 'node:v8';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import type { Remote } from 'comlink/dist/esm/comlink.mjs';
@@ -9,8 +10,17 @@ import type { SessionSnapshot } from '../shared-state/snapshots.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
 import { BackendSlot, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { AcceptorOptions, Generation, HeldSocket, ListenerSlot, WorkerSlot } from './acceptor.types.ts';
-import { bindKey, HELD_MIN, RESPAWN_DELAY_MS, WORKER_YOUNG_GENERATION_MB, WorkerState, WorkerTransitions } from './acceptor.types.ts';
+import { bindKey, HELD_MIN, RESPAWN_DELAY_MS, SEMI_SPACE_GROWTH_FACTOR, WORKER_YOUNG_GENERATION_MB, WorkerState, WorkerTransitions } from './acceptor.types.ts';
 import type { FromWorker, ListenAddress, ProxyCounters, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from './messages.types.ts';
+
+/**
+ * Keep V8's new spaces at their initial size in every thread of the process (see
+ * SEMI_SPACE_GROWTH_FACTOR). V8 reads the factor each time it would grow a new space, so setting
+ * it after start-up takes effect (test/unit/new-space-growth.test.ts checks this Node does).
+ */
+export function limitNewSpaceGrowth(): void {
+  v8.setFlagsFromString(`--semi-space-growth-factor=${SEMI_SPACE_GROWTH_FACTOR}`);
+}
 
 /**
  * The main thread's data-path role: own the listeners, hand every accepted socket (still paused,
@@ -60,6 +70,7 @@ export class Acceptor {
 
   /** Spawn the workers, wait for each READY, then open the listeners. */
   async start(): Promise<void> {
+    limitNewSpaceGrowth();
     const gen = this.gen;
     await Promise.all(Array.from({ length: gen.threads }, (_, i) => this.spawn(gen, i)));
     if (this.opts.reusePort) return; // each worker listens itself

@@ -106,6 +106,18 @@ export interface AcceptorOptions {
  */
 export const WORKER_YOUNG_GENERATION_MB = 12;
 
+/**
+ * V8's semi-space growth factor for every thread of the process (`--semi-space-growth-factor`, set
+ * when the acceptor starts: `limitNewSpaceGrowth`). At V8's default (2) the main thread's new
+ * space grew to ≈ 24 MB under a burst of accepts (the garbage of a `net.Socket` per accepted
+ * connection) and kept it while idle, since no GC comes to an idle thread to shrink it; the
+ * workers' semi-spaces grew to their 4 MB cap the same way. At 1 they keep their initial 1 MB.
+ * 9,850 idle keep-alive clients, `--threads 1`, 3 runs each: 164–171 → 147–152 MB in all; CPU
+ * per request unchanged within the noise at 50 and 1,000 connections (bench/NOTES.md, 2026-12-06
+ * fourth session). Only a flag at process start could cap the main thread otherwise.
+ */
+export const SEMI_SPACE_GROWTH_FACTOR = 1;
+
 /** Respawn a dead worker after this long (the issue asks for less than 1 s). */
 export const RESPAWN_DELAY_MS = 100;
 
