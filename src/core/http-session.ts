@@ -559,7 +559,8 @@ export class HttpSession extends Session {
           this.close('P', 'D'); // invalid chunked response body: the client connection is cut
           return;
         }
-        if (this.resBody.sink === null) this.toClient(n === chunk.length ? chunk : chunk.subarray(off, off + n));
+        // (dechunked for an HTTP/1.0 client, the body went through the sink)
+        if (this.resBody.sink === null) this.bodyToClient(chunk, off, n);
         off += n;
         if (this.resBody.done) {
           if (off < chunk.length) this.srvNoReuse = true; // bytes past the response: a broken server
@@ -624,6 +625,21 @@ export class HttpSession extends Session {
 
   /** The payload of a chunked response, unframed, for an HTTP/1.0 client (bound once, when first needed). */
   private dechunked: ((data: Buffer) => void) | null = null;
+
+  /**
+   * `n` bytes of the response body at `off` in a chunk from the server. When the response head came
+   * in the same read, ours is written where the server's was, right before the body, and both leave
+   * in one write without a copy of the body (the chunk is ours: TransportReceiver.onData).
+   */
+  private bodyToClient(chunk: Buffer, off: number, n: number): void {
+    const head = this.headOut;
+    if (head !== null && head.length <= off) {
+      this.headOut = null;
+      const at = off - head.length;
+      chunk.write(head, at, 'latin1');
+      this.toClient(chunk.subarray(at, off + n));
+    } else this.toClient(n === chunk.length ? chunk : chunk.subarray(off, off + n));
+  }
 
   private toClient(data: Buffer): void {
     let buf = data;

@@ -5,6 +5,10 @@
  */
 export interface TransportReceiver {
   onConnect(): void;
+  /**
+   * Bytes read. The chunk is the receiver's from then on: the transport neither reads nor reuses
+   * it, and the receiver may write into it (an HTTP response head is rewritten in place).
+   */
   onData(chunk: Buffer): void;
   /** The peer sent FIN (read side is done). */
   onEnd(): void;
