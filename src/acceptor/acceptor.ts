@@ -10,16 +10,19 @@ import type { SessionSnapshot } from '../shared-state/snapshots.types.ts';
 import type { ServerTable } from '../shared-state/server-table.ts';
 import { BackendSlot, ServerSlot } from '../shared-state/server-table.types.ts';
 import type { AcceptorOptions, Generation, HeldSocket, ListenerSlot, WorkerSlot } from './acceptor.types.ts';
-import { bindKey, HELD_MIN, RESPAWN_DELAY_MS, SEMI_SPACE_GROWTH_FACTOR, WORKER_YOUNG_GENERATION_MB, WorkerState, WorkerTransitions } from './acceptor.types.ts';
+import { bindKey, HELD_MIN, RESPAWN_DELAY_MS, SEMI_SPACE_GROWTH_FACTOR, WORKER_SEMI_SPACE_MB, WORKER_YOUNG_GENERATION_MB, WorkerState, WorkerTransitions } from './acceptor.types.ts';
 import type { FromWorker, ListenAddress, ProxyCounters, ToWorker, WorkerControl, WorkerInfo, WorkerInit } from './messages.types.ts';
 
 /**
- * Keep V8's new spaces at their initial size in every thread of the process (see
- * SEMI_SPACE_GROWTH_FACTOR). V8 reads the factor each time it would grow a new space, so setting
- * it after start-up takes effect (test/unit/new-space-growth.test.ts checks this Node does).
+ * Keep V8's new spaces at a fixed size in every thread of the process (see
+ * SEMI_SPACE_GROWTH_FACTOR): the workers', set before they start, at their cap from the start; the
+ * main thread's at its initial size. V8 reads the factor each time it would grow a new space and
+ * the minimum when it sets up a new thread's heap, so setting them after start-up takes effect
+ * (test/unit/new-space-growth.test.ts checks this Node does).
  */
 export function limitNewSpaceGrowth(): void {
   v8.setFlagsFromString(`--semi-space-growth-factor=${SEMI_SPACE_GROWTH_FACTOR}`);
+  v8.setFlagsFromString(`--min-semi-space-size=${WORKER_SEMI_SPACE_MB}`);
 }
 
 /**

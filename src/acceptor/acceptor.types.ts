@@ -107,14 +107,22 @@ export interface AcceptorOptions {
 export const WORKER_YOUNG_GENERATION_MB = 12;
 
 /**
+ * A worker's semi-spaces: V8 sizes a young generation as two semi-spaces and a new large-object
+ * space of the same size, so a third of WORKER_YOUNG_GENERATION_MB. Workers start with them at
+ * this size (`--min-semi-space-size`, see SEMI_SPACE_GROWTH_FACTOR).
+ */
+export const WORKER_SEMI_SPACE_MB = WORKER_YOUNG_GENERATION_MB / 3;
+
+/**
  * V8's semi-space growth factor for every thread of the process (`--semi-space-growth-factor`, set
  * when the acceptor starts: `limitNewSpaceGrowth`). At V8's default (2) the main thread's new
  * space grew to ≈ 24 MB under a burst of accepts (the garbage of a `net.Socket` per accepted
- * connection) and kept it while idle, since no GC comes to an idle thread to shrink it; the
- * workers' semi-spaces grew to their 4 MB cap the same way. At 1 they keep their initial 1 MB.
- * 9,850 idle keep-alive clients, `--threads 1`, 3 runs each: 164–171 → 147–152 MB in all; CPU
- * per request unchanged within the noise at 50 and 1,000 connections (bench/NOTES.md, 2026-12-06
- * fourth session). Only a flag at process start could cap the main thread otherwise.
+ * connection) and kept it while idle, since no GC comes to an idle thread to shrink it. At 1 it
+ * keeps its initial 1 MB semi-spaces; the workers, which would then keep theirs too (3.6 times the
+ * scavenges, +6 % CPU per request), start at their cap instead (WORKER_SEMI_SPACE_MB), where they
+ * used to grow to under load. 9,850 idle keep-alive clients, `--threads 1`, 4 runs each: 162–173 →
+ * 154–156 MB in all; CPU per request the same or lower (bench/NOTES.md, 2026-12-06 fourth
+ * session). Only a flag at process start could cap the main thread otherwise.
  */
 export const SEMI_SPACE_GROWTH_FACTOR = 1;
 

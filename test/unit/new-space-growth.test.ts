@@ -1,33 +1,48 @@
 /**
- * The acceptor keeps V8's new spaces at their initial size (`limitNewSpaceGrowth`, a V8 flag set
- * after start-up: src/acceptor/acceptor.types.ts, SEMI_SPACE_GROWTH_FACTOR). V8 does not promise
- * that a flag set after start-up works; this checks that the Node in use honours this one: the
- * same allocation burst grows a fresh process's new space far past its initial size without it,
- * and not with it. If a Node upgrade breaks it, this fails — and the idle memory of the proxy
- * (bench/NOTES.md) would grow again.
+ * The acceptor fixes the size of V8's new spaces (`limitNewSpaceGrowth`, V8 flags set after
+ * start-up: src/acceptor/acceptor.types.ts, SEMI_SPACE_GROWTH_FACTOR): the main thread keeps its
+ * initial one, a worker started afterwards has its young generation's full semi-spaces. V8 does not
+ * promise that a flag set after start-up works; this checks that the Node in use honours both: the
+ * same allocation burst grows a fresh process's main-thread new space far past its initial size
+ * without the limit and not with it, and a worker's reaches its cap either way (were it held at its
+ * initial size, it would scavenge several times as often). If a Node upgrade breaks either, this
+ * fails — instead of the proxy's idle memory or its CPU quietly growing (bench/NOTES.md).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
+import { WORKER_SEMI_SPACE_MB, WORKER_YOUNG_GENERATION_MB } from '../../src/acceptor/acceptor.types.ts';
 
 const ACCEPTOR = new URL('../../src/acceptor/acceptor.ts', import.meta.url).href;
 
-/** A fresh process runs a burst with a high survival rate (what makes V8 grow a new space) and says how big its new space got, in MB. */
-function newSpaceAfterBurst(limit: boolean): number {
+/** A burst with a high survival rate (what makes V8 grow a new space), then the new space's size in MB. */
+const BURST = `
+  const ring = new Array(50000);
+  for (let i = 0; i < 2_000_000; i++) ring[i % 50000] = { a: i, b: [i, i + 1, i + 2] };
+  const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
+`;
+
+/** In a fresh process: the main thread's new space after a burst, then a worker's (started after the limit, as the acceptor's are). */
+function newSpacesAfterBurst(limit: boolean): { main: number; worker: number } {
+  const worker = `const v8 = process.getBuiltinModule('node:v8'); ${BURST} process.getBuiltinModule('node:worker_threads').parentPort.postMessage(newSpace);`;
   const script = `
     import v8 from 'node:v8';
+    import { Worker } from 'node:worker_threads';
     if (${limit}) (await import(${JSON.stringify(ACCEPTOR)})).limitNewSpaceGrowth();
-    const ring = new Array(50000);
-    for (let i = 0; i < 2_000_000; i++) ring[i % 50000] = { a: i, b: [i, i + 1, i + 2] };
-    const ns = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-    process.stdout.write(String(ns.physical_space_size / 1048576));
+    ${BURST}
+    const w = new Worker(${JSON.stringify(worker)}, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: ${WORKER_YOUNG_GENERATION_MB} } });
+    w.once('message', (m) => { process.stdout.write(JSON.stringify({ main: newSpace, worker: m })); w.terminate(); });
   `;
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 }));
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 }));
 }
 
-test('V8 honours the semi-space growth factor set after start-up: a burst does not grow the new space', () => {
-  const grown = newSpaceAfterBurst(false);
-  const limited = newSpaceAfterBurst(true);
-  assert.ok(grown >= 16, `without the limit the burst must grow the new space (got ${grown} MB): else this test shows nothing`);
-  assert.ok(limited <= 4, `with the limit the new space stays at its initial size (got ${limited} MB, ${grown} MB without)`);
+test('V8 honours the new-space flags set after start-up: the main thread keeps its initial size, a worker has its full semi-spaces', () => {
+  const free = newSpacesAfterBurst(false);
+  const limited = newSpacesAfterBurst(true);
+  const shown = `(without the limit ${JSON.stringify(free)}, with it ${JSON.stringify(limited)}; MB)`;
+  assert.ok(free.main >= 16, `without the limit the burst must grow the main thread's new space, else this test shows nothing ${shown}`);
+  assert.ok(limited.main <= 4, `with the limit the main thread's new space stays at its initial size ${shown}`);
+  // two semi-spaces at the worker's cap (the new large-object space is not counted in new_space)
+  assert.ok(limited.worker >= 2 * WORKER_SEMI_SPACE_MB, `with the limit a worker's new space still reaches its cap ${shown}`);
+  assert.ok(limited.worker <= WORKER_YOUNG_GENERATION_MB, `a worker's new space stays within its young generation ${shown}`);
 });
