@@ -15,11 +15,18 @@ import { WORKER_SEMI_SPACE_MB, WORKER_YOUNG_GENERATION_MB } from '../../src/acce
 
 const ACCEPTOR = new URL('../../src/acceptor/acceptor.ts', import.meta.url).href;
 
-/** A burst with a high survival rate (what makes V8 grow a new space), then the new space's size in MB. */
+/**
+ * A burst with a high survival rate (what makes V8 grow a new space); `newSpace`: its size in MB,
+ * the median of 20 readings over the burst (a single reading can catch a scavenge's passing extra).
+ */
 const BURST = `
   const ring = new Array(50000);
-  for (let i = 0; i < 2_000_000; i++) ring[i % 50000] = { a: i, b: [i, i + 1, i + 2] };
-  const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
+  const seen = [];
+  for (let i = 1; i <= 2_000_000; i++) {
+    ring[i % 50000] = { a: i, b: [i, i + 1, i + 2] };
+    if (i % 100000 === 0) seen.push(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576);
+  }
+  const newSpace = seen.sort((a, b) => a - b)[10];
 `;
 
 /** In a fresh process: the main thread's new space after a burst, then a worker's (started after the limit, as the acceptor's are). */
@@ -40,9 +47,11 @@ test('V8 honours the new-space flags set after start-up: the main thread keeps i
   const free = newSpacesAfterBurst(false);
   const limited = newSpacesAfterBurst(true);
   const shown = `(without the limit ${JSON.stringify(free)}, with it ${JSON.stringify(limited)}; MB)`;
-  assert.ok(free.main >= 16, `without the limit the burst must grow the main thread's new space, else this test shows nothing ${shown}`);
+  assert.ok(free.main >= 8, `without the limit the burst must grow the main thread's new space, else this test shows nothing ${shown}`);
   assert.ok(limited.main <= 4, `with the limit the main thread's new space stays at its initial size ${shown}`);
-  // two semi-spaces at the worker's cap (the new large-object space is not counted in new_space)
-  assert.ok(limited.worker >= 2 * WORKER_SEMI_SPACE_MB, `with the limit a worker's new space still reaches its cap ${shown}`);
+  // a worker grows toward its cap as it would without the limit (7–8 MB, two semi-spaces of
+  // WORKER_SEMI_SPACE_MB); held at its initial size, it would stay at ≈ 2 MB
+  assert.ok(free.worker > WORKER_SEMI_SPACE_MB, `without the limit the burst must grow a worker's new space, else this test shows nothing ${shown}`);
+  assert.ok(limited.worker >= 0.75 * free.worker, `with the limit a worker's new space still grows toward its cap ${shown}`);
   assert.ok(limited.worker <= WORKER_YOUNG_GENERATION_MB, `a worker's new space stays within its young generation ${shown}`);
 });
