@@ -485,7 +485,7 @@ export class HttpSession extends Session {
   }
 
   protected override onConnected(): void {
-    this.host.sched.cancel(this.expTimer);
+    this.host.sched.cancel(this.lazyExpTimer);
     const now = this.host.sched.now();
     this.tc = Math.round(now - this.tConnStart);
     this.tSent = now;
@@ -729,7 +729,7 @@ export class HttpSession extends Session {
     if (conn) conn.close(this.ep.epoch, SILENT_CLOSE);
     this.ep.conn = null;
     this.unuse();
-    this.host.sched.cancel(this.srvTimer);
+    this.host.sched.cancel(this.lazySrvTimer);
     this.srvHeld = false;
     this.srvBackpressured = false;
     this.resReader.reset();
@@ -859,8 +859,10 @@ export class HttpSession extends Session {
     this.headOut = null;
     this.releaseSlot();
     const sched = this.host.sched;
-    sched.cancel(this.srvTimer);
-    sched.cancel(this.expTimer);
+    sched.cancel(this.lazySrvTimer);
+    sched.cancel(this.lazyExpTimer);
+    this.lazySrvTimer = null;
+    this.lazyExpTimer = null;
     if (this.ep.state === EpState.QUE) this.dequeue();
     if (this.ep.state !== EpState.INI) {
       this.ep.setState(EpState.CLO);

@@ -71,7 +71,9 @@ export class Scheduler {
     if (at < this.armedFor) this.rearm();
   }
 
-  cancel(t: Timer): void {
+  /** Disarm `t` (a timer not made yet, null, has nothing to cancel). */
+  cancel(t: Timer | null): void {
+    if (t === null) return;
     t.expiresAt = NEVER;
     if (t.filedTick !== -1) this.unlink(t);
   }
