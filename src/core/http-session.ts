@@ -907,6 +907,9 @@ export class HttpSession extends Session {
     this.held = null;
     this.shutClient();
     this.armClient();
+    // what the client still sends is read and dropped, so that its FIN or reset ends the session
+    // (it may have been paused with read-ahead or for a server); a refused one stays unread
+    if (this.cliHeld && !this.refused) this.resumeClient();
     // even when the client has half-closed already, its socket closes once our FIN went out after
     // the queued answer (CLOSE event): closing here would destroy what is still queued
     if (this.cliGone) this.close('-', '-');

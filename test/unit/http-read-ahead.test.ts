@@ -95,3 +95,20 @@ test('a server that stops reading while requests are held: its DRAIN does not st
   assert.deepEqual(requestsIn(srv.written), ['/a', '/b']);
   assert.equal(c.t.paused, false);
 });
+
+test('read-ahead dropped after a last answer: the client is read again, so that its FIN ends the connection', () => {
+  const h = coreHarness(config);
+  const c = h.client();
+  c.t.data(`GET /a HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n${GET('/b')}`);
+  assert.equal(c.t.paused, true);
+  const srv = h.net.last();
+  srv.connectOk();
+  srv.data(OK('a'));
+  assert.match(c.t.written, /connection: close\r\n\r\na$/, 'the last answer, as the client asked');
+  assert.equal(c.t.ended, true, 'our FIN is on its way');
+  assert.deepEqual(requestsIn(srv.written), ['/a'], '/b, after the client asked to close, is not served (as HAProxy)');
+  assert.equal(c.t.paused, false, 'lingering: the client is read (and what it sends dropped) until it closes');
+  c.t.peerEnd();
+  c.t.closed();
+  assert.equal(h.rt.sessions.size, 0, 'its FIN ends the session, without waiting for a timeout');
+});
