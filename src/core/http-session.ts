@@ -240,11 +240,6 @@ export class HttpSession extends Session {
     return !this.srvBackpressured && this.held === null && !this.drainWait && !this.refused && this.outBytes < BUFSIZE;
   }
 
-  /** Read the client again when nothing holds it any more. */
-  private readClient(): void {
-    if (this.cliHeld && !this.done && this.clientReadable()) this.resumeClient();
-  }
-
   private feedClient(buf: Buffer, from: number): void {
     let off = from;
     while (off < buf.length && !this.done && !this.lingering) {

@@ -388,7 +388,7 @@ export class Session implements ConnOwner, TimerTarget {
     this.pending = [];
     this.pendingBytes = 0;
     if (this.cli.readEnded) this.shutServer();
-    else if (this.cliHeld && this.clientReadable()) this.resumeClient();
+    else this.readClient();
     this.armServer();
     this.armClient();
   }
@@ -524,6 +524,11 @@ export class Session implements ConnOwner, TimerTarget {
     return !this.srvBackpressured;
   }
 
+  /** Read the client again when nothing holds it any more. */
+  protected readClient(): void {
+    if (this.cliHeld && !this.done && this.clientReadable()) this.resumeClient();
+  }
+
   protected resumeClient(): void {
     this.cliHeld = false;
     this.cli.resume(this.cliEpoch);
@@ -574,7 +579,7 @@ export class Session implements ConnOwner, TimerTarget {
       case ConnEvent.DRAIN:
         this.srvBackpressured = false;
         this.armServer();
-        if (this.cliHeld && this.clientReadable()) this.resumeClient();
+        this.readClient();
         return;
       case ConnEvent.ERROR:
         if (this.ep.state === EpState.CON) this.connectFailed(connectError(err));
