@@ -58,3 +58,28 @@ export function terminationOf(line: string | undefined): string {
   const m = / \d+ (\S\S) \d+\/\d+\/\d+\/\d+\/\+?\d+ \d+\/\d+$/.exec(line ?? '');
   return m?.[1] ?? `(no termination in ${JSON.stringify(line)})`;
 }
+
+/**
+ * The HTTP setup most core tests start from: frontend `fe` in front of backend `app`, one server
+ * (10.0.0.1:80). Lines given are added to the defaults, the frontend or the backend (indented).
+ */
+export function httpConfig(add: { defaults?: string; frontend?: string; backend?: string } = {}): string {
+  const lines = (s: string | undefined): string => (s ? `${s.replace(/^(?! {4})/gm, '    ')}\n` : '');
+  return `
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+${lines(add.defaults)}frontend fe
+    bind 127.0.0.1:8000
+${lines(add.frontend)}    default_backend app
+backend app
+${lines(add.backend)}    server s1 10.0.0.1:80
+`;
+}
+
+/** A GET for `path`, as a client sends it. */
+export const GET = (path: string): string => `GET ${path} HTTP/1.1\r\nhost: a\r\n\r\n`;
+/** A 200 answer with `body`, as a server sends it. */
+export const OK = (body: string): string => `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`;

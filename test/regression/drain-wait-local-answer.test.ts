@@ -7,22 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { coreHarness } from '../helpers/core-harness.ts';
+import { coreHarness, GET, httpConfig } from '../helpers/core-harness.ts';
 
-const config = `
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-frontend fe
-    bind 127.0.0.1:8000
-    http-request return status 200 content-type text/plain string pong if { path_beg /r }
-    default_backend app
-backend app
-    server s1 10.0.0.1:80
-`;
-const GET = (p: string): string => `GET ${p} HTTP/1.1\r\nhost: a\r\n\r\n`;
+const config = httpConfig({ frontend: 'http-request return status 200 content-type text/plain string pong if { path_beg /r }' });
 const answers = (text: string): number => text.split('HTTP/1.1 200').length - 1;
 
 test('pipelined local answers to a blocked client: one is written, the rest wait for its DRAIN, in order', () => {

@@ -6,23 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { coreHarness } from '../helpers/core-harness.ts';
+import { coreHarness, GET, httpConfig, OK } from '../helpers/core-harness.ts';
 
-const config = `
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 2s
-    timeout http-keep-alive 60s
-frontend fe
-    bind 127.0.0.1:8000
-    default_backend app
-backend app
-    server s1 10.0.0.1:80
-`;
-const GET = 'GET / HTTP/1.1\r\nhost: a\r\n\r\n';
-const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+// the backend's timeout server is the one a transaction uses
+const config = httpConfig({ defaults: 'timeout http-keep-alive 60s', backend: 'timeout server 2s' });
 
 /** The session's lazily made timers (protected fields, read as the memory they hold). */
 const lazyTimers = (s: object): [unknown, unknown] => {
@@ -33,15 +20,15 @@ const lazyTimers = (s: object): [unknown, unknown] => {
 test('an idle keep-alive session holds no server or connect timer; the next transaction arms new ones, and they fire', () => {
   const h = coreHarness(config);
   const c = h.client();
-  c.t.data(GET);
+  c.t.data(GET('/'));
   assert.notDeepEqual(lazyTimers(c.s), [null, null], 'a transaction in progress has its timers');
   const srv = h.net.last();
   srv.connectOk();
-  srv.data(OK);
+  srv.data(OK('ok'));
   assert.deepEqual(lazyTimers(c.s), [null, null], 'idle between requests: only the client timer');
   h.clock.advance(10_000);
   // the next request: its server does not answer within timeout server
-  c.t.data(GET);
+  c.t.data(GET('/'));
   if (h.net.last() !== srv) h.net.last().connectOk(); // the idle one may have been let go meanwhile
   h.clock.advance(2_100);
   assert.match(c.t.written, /HTTP\/1\.1 504 /, 'timeout server still ends the transaction: 504');

@@ -7,22 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { coreHarness } from '../helpers/core-harness.ts';
+import { coreHarness, GET, httpConfig, OK } from '../helpers/core-harness.ts';
 
-const config = `
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-frontend fe
-    bind 127.0.0.1:8000
-    default_backend app
-backend app
-    server s1 10.0.0.1:80
-`;
-const GET = (p: string): string => `GET ${p} HTTP/1.1\r\nhost: a\r\n\r\n`;
-const OK = (body: string): string => `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+const config = httpConfig();
 /** The request targets a server was sent, in order (a body may end right before a request line). */
 const requestsIn = (text: string): string[] => [...text.matchAll(/(?:GET|POST) (\S+) HTTP\/1\.1\r\n/g)].map((m) => m[1] as string);
 

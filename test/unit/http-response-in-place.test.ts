@@ -9,21 +9,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { coreHarness } from '../helpers/core-harness.ts';
+import { coreHarness, httpConfig } from '../helpers/core-harness.ts';
 
-const config = (rules: string): string => `
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-frontend fe
-    bind 127.0.0.1:8000
-    default_backend app
-backend app
-${rules}
-    server s1 10.0.0.1:80
-`;
+const config = (rules: string): string => httpConfig({ backend: rules });
 
 const RULES = [
   '',
